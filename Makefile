@@ -1,0 +1,39 @@
+# The two commands: `make book` builds the site, `make test` builds it and runs the tests.
+# Both create .venv (if missing) and install the pinned requirements into it.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+BUILD  := _build
+# -W turns Sphinx warnings into errors; --keep-going reports all of them before failing.
+JB_FLAGS := --warningiserror --keep-going
+
+.PHONY: book test env clean clean-cache bench-build
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+book: $(STAMP)
+	@$(BIN)/jupyter-book build . $(JB_FLAGS) || { \
+	  echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
+	  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; \
+	  exit 1; }
+
+test: book
+	$(BIN)/python -m pytest
+
+bench-build: $(STAMP)
+	$(BIN)/python scripts/bench_build.py
+
+clean:
+	rm -rf $(BUILD)/html $(BUILD)/jupyter_execute $(BUILD)/.doctrees
+
+clean-cache: clean
+	rm -rf $(BUILD)/.jupyter_cache
