@@ -1,0 +1,82 @@
+"""Shared paths and fixtures. `make test` builds the site before pytest runs."""
+
+import ast
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+EXECUTED = ROOT / "_build" / "jupyter_execute"
+
+sys.path.insert(0, str(ROOT / "lectures"))
+
+
+def toc_files() -> list[str]:
+    """Every document listed in _toc.yml, e.g. 'lectures/intro'."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("chapters"))
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def lectures_with_code() -> list[str]:
+    """Documents in the toc that are notebooks (have a jupytext header)."""
+    return [f for f in toc_files() if (ROOT / f"{f}.md").read_text().startswith("---\njupytext:")]
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    if not (HTML / "index.html").exists():
+        pytest.fail("no built site in _build/html: run `make test`, which builds it first")
+    return HTML
+
+
+@pytest.fixture(scope="session")
+def glued(site):
+    """glued(lecture) -> {name: value} of everything the executed lecture glued.
+
+    Numbers come back as Python numbers, strings as strings, figures as their
+    text summary ('<Figure size ...>').
+    """
+
+    def load(lecture: str) -> dict:
+        path = EXECUTED / "lectures" / f"{lecture}.glue.json"
+        if not path.exists():
+            pytest.fail(f"{path.relative_to(ROOT)} missing: lecture {lecture!r} did not execute or glued nothing")
+        values = {}
+        for name, output in json.loads(path.read_text()).items():
+            text = output["data"]["text/plain"]
+            try:
+                values[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                values[name] = text
+        return values
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(site):
+    """executed_notebook(lecture) -> the executed notebook as a dict."""
+
+    def load(lecture: str) -> dict:
+        path = EXECUTED / "lectures" / f"{lecture}.ipynb"
+        if not path.exists():
+            pytest.fail(f"{path.relative_to(ROOT)} missing: lecture {lecture!r} did not execute")
+        return json.loads(path.read_text())
+
+    return load
