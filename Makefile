@@ -20,7 +20,15 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-book: $(STAMP)
+# The execution cache keys on each notebook's code only; results also depend on the
+# shared helpers and the pinned packages, so a change to either starts a clean build.
+CACHE_STAMP := $(BUILD)/.cache-inputs
+
+$(CACHE_STAMP): lectures/lecture_utils.py requirements.txt
+	rm -rf $(BUILD)
+	mkdir -p $(BUILD) && touch $(CACHE_STAMP)
+
+book: $(STAMP) $(CACHE_STAMP)
 	@$(BIN)/jupyter-book build . $(JB_FLAGS) || { \
 	  echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
 	  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; \
@@ -36,4 +44,4 @@ clean:
 	rm -rf $(BUILD)/html $(BUILD)/jupyter_execute $(BUILD)/.doctrees
 
 clean-cache: clean
-	rm -rf $(BUILD)/.jupyter_cache
+	rm -rf $(BUILD)
