@@ -42,6 +42,7 @@ __all__ = [
     "block",
     "timeit",
     "speedup_table",
+    "format_table",
     "peak_memory",
     "format_time",
     "format_bytes",
@@ -288,6 +289,23 @@ def speedup_table(
     return table
 
 
+def format_table(table):
+    """Return a copy of a :func:`speedup_table` with readable text in every cell.
+
+    Times get units (``'12.3 ms'``), speedups one decimal and an ``x``
+    (``'4.2x'``), and a missing first call a dash.  Use it for display; keep
+    the numeric table for computing and glueing.
+    """
+    expected = ["median_s", "min_s", "first_call_s", "speedup"]
+    if list(table.columns) != expected:
+        raise ValueError(f"format_table takes the output of speedup_table (columns {expected}), got {list(table.columns)}")
+    out = table.copy().astype(object)
+    for column, name in [("median_s", "median"), ("min_s", "fastest"), ("first_call_s", "first call")]:
+        out[column] = [("-" if np.isnan(v) else format_time(v)) for v in table[column]]
+    out["speedup"] = [f"{v:.1f}x" for v in table["speedup"]]
+    return out.rename(columns={"median_s": "median", "min_s": "fastest", "first_call_s": "first call"})
+
+
 def peak_memory(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, int]:
     """Run ``func(*args, **kwargs)`` once and return ``(result, peak_bytes)``.
 
@@ -380,10 +398,12 @@ def bar_timings(
     log: bool = False,
     ax=None,
 ):
-    """Horizontal bar chart of the median time of each version.
+    """Chart the median time of each version, labelled with its value.
 
-    Error bars are not drawn; instead the minimum run is marked with a tick,
-    so the reader sees the spread.  Returns the matplotlib ``Figure``.
+    On a linear axis each version is a bar.  With ``log=True`` each is a dot
+    instead, because the length of a bar on a log axis depends on where the
+    axis happens to start and so misleads.  The fastest run is marked with a
+    tick, so the reader sees the spread.  Returns the matplotlib ``Figure``.
     """
     timings = list(timings)
     if not timings:
@@ -396,12 +416,21 @@ def bar_timings(
     med = np.array([t.median for t in timings])
     scale, unit = next(((s, u) for s, u in _TIME_UNITS if med.min() >= s), _TIME_UNITS[-1])
     y = np.arange(len(timings))[::-1]
-    ax.barh(y, med / scale, color=[COLORS[i % len(COLORS)] for i in range(len(timings))])
-    ax.plot([t.minimum / scale for t in timings], y, "k|", markersize=14, label="fastest run")
-    ax.set_yticks(y, labels)
-    ax.set_xlabel(f"median time per call ({unit})" + (", log scale" if log else ""))
+    colors = [COLORS[i % len(COLORS)] for i in range(len(timings))]
     if log:
+        ax.hlines(y, med.min() / scale / 2, med / scale, color="0.8", linewidth=1, zorder=1)
+        ax.scatter(med / scale, y, s=80, color=colors, zorder=3)
         ax.set_xscale("log")
+        ax.set_xlim(med.min() / scale / 2, med.max() / scale * 4)
+    else:
+        ax.barh(y, med / scale, color=colors)
+        ax.set_xlim(0, med.max() / scale * 1.25)
+    ax.plot([t.minimum / scale for t in timings], y, "k|", markersize=14, label="fastest run", zorder=4)
+    for yi, m in zip(y, med):
+        ax.annotate(format_time(m), (m / scale, yi), xytext=(8, 4), textcoords="offset points", fontsize=9)
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.6, len(timings) - 0.4)
+    ax.set_xlabel(f"median time per call ({unit})" + (", log scale" if log else ""))
     ax.set_title(title)
     ax.legend(loc="lower right")
     ax.grid(axis="y", visible=False)

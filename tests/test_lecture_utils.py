@@ -194,6 +194,21 @@ def test_speedup_table_rejects_empty_and_wrong_types():
         lu.speedup_table([1.0])
 
 
+def test_format_table_gives_units_and_speedups():
+    table = lu.speedup_table([timing("slow", 2.0), timing("fast", 0.5, compile_time=0.0123)])
+    text = lu.format_table(table)
+    assert list(text.columns) == ["median", "fastest", "first call", "speedup"]
+    assert text.loc["fast"].tolist() == ["500 ms", "500 ms", "12.3 ms", "4.0x"]
+    assert text.loc["slow", "first call"] == "-"
+
+
+def test_format_table_rejects_other_tables():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match="output of speedup_table"):
+        lu.format_table(pd.DataFrame({"a": [1]}))
+
+
 # --- peak_memory and formatting ----------------------------------------------
 
 
@@ -254,6 +269,15 @@ def test_bar_timings_draws_one_bar_per_version():
     assert "ms" in ax.get_xlabel()
     positions = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
     assert positions["a"] > positions["b"]  # first version on top
+
+
+def test_bar_timings_log_scale_uses_dots_not_bars():
+    fig = lu.bar_timings([timing("a", 1e-3), timing("b", 1.0)], title="t", log=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert len(ax.patches) == 0
+    assert len(ax.collections[-1].get_offsets()) == 2
+    assert {t.get_text() for t in ax.texts} == {"1 ms", "1 s"}
 
 
 def test_bar_timings_rejects_empty():
