@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 BUILD  := _build
 # -W turns Sphinx warnings into errors; --keep-going reports all of them before failing.
 JB_FLAGS := --warningiserror --keep-going
+# Tells lecture_utils.glue that it runs inside the site build (see lectures/lecture_utils.py).
+SITE_BUILD := LECTURES_SITE_BUILD=1
 
 .PHONY: book test env clean clean-cache bench-build
 
@@ -29,10 +31,14 @@ $(CACHE_STAMP): lectures/lecture_utils.py requirements.txt
 	mkdir -p $(BUILD) && touch $(CACHE_STAMP)
 
 book: $(STAMP) $(CACHE_STAMP)
-	@$(BIN)/jupyter-book build . $(JB_FLAGS) || { \
+	@$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) || { \
 	  echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
 	  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; \
 	  exit 1; }
+	@# Plain notebooks for download and Colab, from the same execution cache (_ext/notebooks.py).
+	$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) --builder=custom --custom-builder=jupyter > $(BUILD)/jupyter.log 2>&1 \
+	  || { cat $(BUILD)/jupyter.log; echo "NOTEBOOK BUILD FAILED"; exit 1; }
+	$(BIN)/python _ext/notebooks.py
 
 test: book
 	$(BIN)/python -m pytest

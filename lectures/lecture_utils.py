@@ -38,6 +38,9 @@ import numpy as np
 import quantecon as qe
 
 __all__ = [
+    "SITE_BUILD_ENV",
+    "in_site_build",
+    "glue",
     "Timing",
     "block",
     "timeit",
@@ -52,6 +55,40 @@ __all__ = [
     "scaling_plot",
     "machine_summary",
 ]
+
+# ---------------------------------------------------------------------------
+# Putting values on the page
+# ---------------------------------------------------------------------------
+
+#: Set to "1" by the Makefile while it builds the site.
+SITE_BUILD_ENV = "LECTURES_SITE_BUILD"
+
+
+def in_site_build() -> bool:
+    """True while the lecture is executed by the site's build (``make book``)."""
+    return os.environ.get(SITE_BUILD_ENV) == "1"
+
+
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Record ``value`` under ``name`` for the page, as :func:`myst_nb.glue` does.
+
+    In the site's build this is :func:`myst_nb.glue`: the text refers to the
+    value with ``{glue:text}`` and shows figures with ``{glue:figure}``.
+    Run anywhere else (Jupyter, Colab, a downloaded notebook) there is no
+    page to put the value on, so figures are shown where they are made and
+    other values are shown only when ``display=True``.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"glue needs a non-empty string name, got {name!r}")
+    if in_site_build():
+        from myst_nb import glue as myst_glue
+
+        myst_glue(name, value, display=display)
+    elif display or isinstance(value, mpl.figure.Figure):
+        from IPython.display import display as show
+
+        show(value)
+
 
 # ---------------------------------------------------------------------------
 # Timing

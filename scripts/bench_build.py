@@ -8,6 +8,7 @@ memory of the whole build: the resident memory of jupyter-book and every
 process it starts (the kernels), summed and sampled every 0.1 s.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,7 @@ def timed_build(output: Path) -> tuple[float, int]:
     proc = psutil.Popen(
         [str(JUPYTER_BOOK), "build", str(ROOT), "--path-output", str(output), "--warningiserror", "--keep-going"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "LECTURES_SITE_BUILD": "1"},
     )
     peak = 0
     while proc.poll() is None:

@@ -4,6 +4,7 @@ Each test builds a one-page book with this repo's _config.yml and the flags
 from the Makefile, in a temporary folder.
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -37,11 +38,12 @@ def makefile_flags():
 
 def build_one_page(tmp_path, name, body):
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    shutil.copytree(ROOT / "_ext", tmp_path / "_ext")
     (tmp_path / "_toc.yml").write_text(f"format: jb-book\nroot: {name}\n")
     (tmp_path / f"{name}.md").write_text(HEADER + body)
     result = subprocess.run(
         [str(JUPYTER_BOOK), "build", str(tmp_path), *makefile_flags()],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env={**os.environ, "LECTURES_SITE_BUILD": "1"},
     )
     return result.returncode, ANSI.sub("", result.stdout + result.stderr)
 

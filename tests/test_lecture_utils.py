@@ -25,6 +25,40 @@ class SlowFuture:
         return self
 
 
+# --- glue -------------------------------------------------------------------
+
+
+def test_glue_in_site_build_calls_myst_nb(monkeypatch):
+    import myst_nb
+
+    calls = []
+    monkeypatch.setenv(lu.SITE_BUILD_ENV, "1")
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: calls.append((name, value, display)))
+    lu.glue("answer", 42.0)
+    assert calls == [("answer", 42.0, False)]
+
+
+def test_glue_outside_site_build_shows_figures_only(monkeypatch):
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.delenv(lu.SITE_BUILD_ENV, raising=False)
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    fig = plt.figure()
+    lu.glue("fig", fig)
+    lu.glue("number", 3.0)
+    lu.glue("shown-number", 4.0, display=True)
+    plt.close(fig)
+    assert shown == [fig, 4.0]
+
+
+@pytest.mark.parametrize("bad", ["", None, 3])
+def test_glue_rejects_bad_names(bad):
+    with pytest.raises(ValueError, match="non-empty string name"):
+        lu.glue(bad, 1.0)
+
+
 # --- timeit -----------------------------------------------------------------
 
 
