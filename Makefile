@@ -11,7 +11,7 @@ JB_FLAGS := --warningiserror --keep-going
 # Tells lecture_utils.glue that it runs inside the site build (see lectures/lecture_utils.py).
 SITE_BUILD := LECTURES_SITE_BUILD=1
 
-.PHONY: book test env clean clean-cache bench-build
+.PHONY: book book-nosolutions test env clean clean-cache bench-build
 
 env: $(STAMP)
 
@@ -39,6 +39,17 @@ book: $(STAMP) $(CACHE_STAMP)
 	$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) --builder=custom --custom-builder=jupyter > $(BUILD)/jupyter.log 2>&1 \
 	  || { cat $(BUILD)/jupyter.log; echo "NOTEBOOK BUILD FAILED"; exit 1; }
 	$(BIN)/python _ext/notebooks.py
+
+# The same site without worked solutions, for instructors, in _build/nosolutions/_build/html.
+# It reuses the main build's execution cache, so only changed lectures execute.
+NOSOL := $(BUILD)/nosolutions
+book-nosolutions: $(STAMP) $(CACHE_STAMP)
+	mkdir -p $(NOSOL)
+	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); \
+	  c['title'] += ' (exercises without solutions)'; c['sphinx']['config']['lectures_hide_solutions'] = True; \
+	  c['execute']['cache'] = '$(CURDIR)/$(BUILD)/.jupyter_cache'; c['sphinx']['local_extensions'] = {k: '$(CURDIR)/_ext' for k in c['sphinx']['local_extensions']}; \
+	  yaml.safe_dump(c, open('$(NOSOL)/_config.yml', 'w'), sort_keys=False)"
+	$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) --config $(NOSOL)/_config.yml --path-output $(NOSOL)
 
 test: book
 	$(BIN)/python -m pytest

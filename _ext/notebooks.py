@@ -89,6 +89,8 @@ def is_notebook(srcdir: Path, docname: str) -> bool:
 def add_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if app.builder.format != "html" or doctree is None or not is_notebook(Path(app.srcdir), pagename):
         return
+    if app.config["lectures_hide_solutions"]:  # the published notebooks hold the solutions
+        return
     buttons = context.get("header_buttons")
     if buttons is None:
         return
