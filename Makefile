@@ -11,7 +11,7 @@ JB_FLAGS := --warningiserror --keep-going
 # Tells lecture_utils.glue that it runs inside the site build (see lectures/lecture_utils.py).
 SITE_BUILD := LECTURES_SITE_BUILD=1
 
-.PHONY: book book-nosolutions test env clean clean-cache bench-build
+.PHONY: book book-nosolutions test browser env clean clean-cache bench-build
 
 env: $(STAMP)
 
@@ -51,7 +51,15 @@ book-nosolutions: $(STAMP) $(CACHE_STAMP)
 	  yaml.safe_dump(c, open('$(NOSOL)/_config.yml', 'w'), sort_keys=False)"
 	$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) --config $(NOSOL)/_config.yml --path-output $(NOSOL)
 
-test: book
+# Debian's chromium for the real-browser tests (tests/test_browser.py); installed when
+# make runs as root (as in CI), otherwise those tests say how to install it and skip.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "note: /usr/bin/chromium missing; the browser tests will be skipped (sudo apt-get install chromium)"; fi; \
+	fi
+
+test: book browser
 	$(BIN)/python -m pytest
 
 bench-build: $(STAMP)

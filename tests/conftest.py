@@ -1,8 +1,12 @@
 """Shared paths and fixtures. `make test` builds the site before pytest runs."""
 
 import ast
+import contextlib
+import functools
+import http.server
 import json
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,6 +40,23 @@ def toc_files() -> list[str]:
 def lectures_with_code() -> list[str]:
     """Documents in the toc that are notebooks (have a jupytext header)."""
     return [f for f in toc_files() if (ROOT / f"{f}.md").read_text().startswith("---\njupytext:")]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_directory(directory: Path):
+    """Serve a folder over HTTP on loopback; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,11 @@ into _build/html/_notebooks/, the folder the publish workflow pushes to the
 notebooks branch that the Colab links point at.
 """
 
-import functools
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 
 import nbformat
 import pytest
@@ -20,7 +17,7 @@ import yaml
 from bs4 import BeautifulSoup
 from nbclient import NotebookClient
 
-from conftest import HTML, ROOT, lectures_with_code
+from conftest import HTML, ROOT, lectures_with_code, serve_directory
 
 NOTEBOOKS = HTML / "_notebooks"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
@@ -101,12 +98,8 @@ def test_setup_cell_does_nothing_where_everything_is_installed(site, tmp_path):
 @pytest.fixture(scope="module")
 def published_utils():
     """Serve lecture_utils.py over loopback HTTP, as the notebooks branch serves it."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(NOTEBOOKS / "lectures"))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/lecture_utils.py"
-    server.shutdown()
+    with serve_directory(NOTEBOOKS / "lectures") as url:
+        yield f"{url}/lecture_utils.py"
 
 
 @pytest.mark.slow
