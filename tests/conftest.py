@@ -92,12 +92,21 @@ def glued(site):
 
 @pytest.fixture(scope="session")
 def executed_notebook(site):
-    """executed_notebook(lecture) -> the executed notebook as a dict."""
+    """executed_notebook(lecture) -> the executed notebook (with outputs) as a dict.
+
+    Read from the execution cache: when a lecture comes from the cache, myst-nb
+    writes its copy in _build/jupyter_execute without outputs.
+    """
+    from jupyter_cache import get_cache
+
+    cache = get_cache(ROOT / "_build" / ".jupyter_cache")
 
     def load(lecture: str) -> dict:
-        path = EXECUTED / "lectures" / f"{lecture}.ipynb"
-        if not path.exists():
-            pytest.fail(f"{path.relative_to(ROOT)} missing: lecture {lecture!r} did not execute")
-        return json.loads(path.read_text())
+        source = str(ROOT / "lectures" / f"{lecture}.md")
+        records = [r for r in cache.list_cache_records() if r.uri == source]
+        if not records:
+            pytest.fail(f"lecture {lecture!r} is not in the execution cache: it did not execute")
+        newest = max(records, key=lambda r: r.created)
+        return json.loads(json.dumps(cache.get_cache_bundle(newest.pk).nb))
 
     return load
