@@ -11,7 +11,7 @@ JB_FLAGS := --warningiserror --keep-going
 # Tells lecture_utils.glue that it runs inside the site build (see lectures/lecture_utils.py).
 SITE_BUILD := LECTURES_SITE_BUILD=1
 
-.PHONY: book book-nosolutions test browser env clean clean-cache bench-build
+.PHONY: book book-nosolutions test browser env clean clean-cache bench-build check-determinism
 
 env: $(STAMP)
 
@@ -64,6 +64,10 @@ test: book browser
 
 bench-build: $(STAMP)
 	$(BIN)/python scripts/bench_build.py
+
+# Two cold builds: non-timing outputs (cells not tagged `timing`) must be identical.
+check-determinism: $(STAMP)
+	$(BIN)/python scripts/check_determinism.py
 
 clean:
 	rm -rf $(BUILD)/html $(BUILD)/jupyter_execute $(BUILD)/.doctrees
