@@ -48,6 +48,7 @@ IMPORT_TO_DISTS = {
     "quantecon": ["quantecon"],
     "matplotlib": ["matplotlib"],
     "pandas": ["pandas"],
+    "scipy": ["scipy"],
     "threadpoolctl": ["threadpoolctl"],
     "psutil": ["psutil"],
     "cpuinfo": ["py-cpuinfo"],
