@@ -11,7 +11,7 @@ JB_FLAGS := --warningiserror --keep-going
 # Tells lecture_utils.glue that it runs inside the site build (see lectures/lecture_utils.py).
 SITE_BUILD := LECTURES_SITE_BUILD=1
 
-.PHONY: book book-nosolutions test browser env clean clean-cache bench-build check-determinism
+.PHONY: book book-nosolutions test browser env clean clean-cache bench-build check-determinism gpu-bench pdf
 
 env: $(STAMP)
 
@@ -26,7 +26,8 @@ $(STAMP): requirements.txt
 # shared helpers and the pinned packages, so a change to either starts a clean build.
 CACHE_STAMP := $(BUILD)/.cache-inputs
 
-$(CACHE_STAMP): lectures/lecture_utils.py requirements.txt
+# The GPU lecture also reads the recorded GPU results through scripts/gpu_bench.py.
+$(CACHE_STAMP): lectures/lecture_utils.py requirements.txt scripts/gpu_bench.py $(wildcard lectures/data/gpu_results.json)
 	rm -rf $(BUILD)
 	mkdir -p $(BUILD) && touch $(CACHE_STAMP)
 
@@ -64,6 +65,15 @@ test: book browser
 
 bench-build: $(STAMP)
 	$(BIN)/python scripts/bench_build.py
+
+# The whole site as one PDF, _build/pdf/parallel-computing-in-python.pdf (Chromium and npm needed).
+pdf: book browser
+	$(BIN)/python scripts/build_pdf.py
+
+# On a machine with an NVIDIA GPU (after `pip install -r requirements-gpu.txt`): record GPU
+# results with their provenance in lectures/data/gpu_results.json for the GPU lecture.
+gpu-bench: $(STAMP)
+	$(BIN)/python scripts/gpu_bench.py
 
 # Two cold builds: non-timing outputs (cells not tagged `timing`) must be identical.
 check-determinism: $(STAMP)
