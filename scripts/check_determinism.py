@@ -46,6 +46,15 @@ def comparable(cell) -> list[str]:
     return texts
 
 
+def first_difference(a, b) -> str:
+    lines_a = "\n".join(comparable(a)).splitlines()
+    lines_b = "\n".join(comparable(b)).splitlines()
+    for line_a, line_b in zip(lines_a, lines_b):
+        if line_a != line_b:
+            return f"\n      {line_a[:100]!r}\n      {line_b[:100]!r}"
+    return f"\n      ({len(lines_a)} lines against {len(lines_b)})"
+
+
 def differences(first: dict, second: dict) -> list[str]:
     found = []
     for lecture in sorted(set(first) | set(second)):
@@ -58,7 +67,7 @@ def differences(first: dict, second: dict) -> list[str]:
                 continue
             if comparable(a) != comparable(b):
                 source = a.source.strip().splitlines()[0] if a.source.strip() else ""
-                found.append(f"{lecture}, cell {number} ({source[:60]!r}): outputs differ")
+                found.append(f"{lecture}, cell {number} ({source[:60]!r}): outputs differ{first_difference(a, b)}")
     return found
 
 

@@ -27,7 +27,9 @@ def test_identical_builds_have_no_differences():
 def test_changed_number_is_reported_with_lecture_and_cell():
     a = notebook(("x = 1", "", []), ("print(mean)", "0.51\n", []))
     b = notebook(("x = 1", "", []), ("print(mean)", "0.52\n", []))
-    assert check_determinism.differences({"lec": a}, {"lec": b}) == ["lec, cell 1 ('print(mean)'): outputs differ"]
+    assert check_determinism.differences({"lec": a}, {"lec": b}) == [
+        "lec, cell 1 ('print(mean)'): outputs differ\n      '0.51'\n      '0.52'"
+    ]
 
 
 def test_cells_tagged_timing_are_skipped():
