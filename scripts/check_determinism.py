@@ -12,6 +12,7 @@ differ, by lecture and cell number.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,15 +36,22 @@ def cold_build(output: Path) -> dict[str, object]:
     return {Path(r.uri).stem: cache.get_cache_bundle(r.pk).nb for r in cache.list_cache_records()}
 
 
+ADDRESS = re.compile(r"\bat 0x[0-9a-f]+")
+
+
 def comparable(cell) -> list[str]:
-    """The text a cell showed: results, printed output and glued values."""
-    texts = []
+    """The text a cell showed: results, printed output and glued values.
+
+    Printed streams are joined (the kernel may split the same text into
+    chunks differently) and object addresses (`at 0x7f...`) are masked.
+    """
+    texts, streams = [], {}
     for output in cell.get("outputs", []):
         if output["output_type"] == "stream":
-            texts.append(output["text"])
+            streams[output["name"]] = streams.get(output["name"], "") + output["text"]
         elif output["output_type"] in ("execute_result", "display_data"):
             texts += [str(output["data"][kind]) for kind in TEXT_TYPES if kind in output["data"]]
-    return texts
+    return [ADDRESS.sub("at 0x…", text) for text in [*streams.values(), *texts]]
 
 
 def first_difference(a, b) -> str:
