@@ -3,8 +3,9 @@
 Usage: make check-determinism   (or .venv/bin/python scripts/check_determinism.py)
 
 Seeded lectures must give the same numbers, shapes and checks on every build;
-only timings may change. A code cell whose outputs depend on timing is marked
-with the cell tag `timing` and skipped. Everything else is compared: text
+only timings may change. A code cell whose outputs depend on timing, or on
+anything else that varies from run to run (thread scheduling and races, the
+allocator's bookkeeping), is marked with the cell tag `timing` and skipped. Everything else is compared: text
 outputs, printed streams and glued values (figures are skipped: pictures of
 timings change with the timings). Both builds go to temporary folders, so the
 project's own _build is left alone. Exits non-zero and lists the cells that
