@@ -58,8 +58,10 @@ IMPORT_TO_DISTS = {
     "psutil": ["psutil"],
     "cpuinfo": ["py-cpuinfo"],
 }
-# What lecture_utils itself imports at the top.
-LECTURE_UTILS_IMPORTS = ["numpy", "matplotlib", "quantecon"]
+# What lecture_utils itself imports (at the top, or inside the helpers lectures call:
+# scipy for compare's intervals, pandas for tables, psutil and cpuinfo for the machine,
+# threadpoolctl for numpy_blas).
+LECTURE_UTILS_IMPORTS = ["numpy", "matplotlib", "scipy", "pandas", "psutil", "cpuinfo", "threadpoolctl"]
 
 
 def repository(config) -> str:

@@ -1,15 +1,15 @@
-"""Shared helpers for the lectures: timing, speedup tables, plots, machine summary.
+"""Shared helpers for the lectures: measuring, comparing, tables, plots, machine summary.
 
-Every lecture times code through this module so that all pages follow the same
-rules (see ``CONTRIBUTING.md``):
+Every lecture measures code through this module so that all pages follow the
+same rules (see ``CONTRIBUTING.md``):
 
-* the first call is a warm-up: it compiles (Numba, JAX) and fills caches, and
-  it is reported separately as ``compile_time``, never mixed into run times;
-* each run waits for asynchronous work (JAX ``block_until_ready``, PyTorch
-  CUDA synchronisation) before its clock stops;
-* runs are repeated and summarised by their median and minimum.
-
-The clocks are quantecon's :func:`quantecon.timeit` and :class:`quantecon.Timer`.
+* versions are compared with :func:`compare`: interleaved rounds, results
+  checked first, a confidence interval for every ratio and a verdict
+  ("faster", "slower" or "no measurable difference") that knows its noise;
+* the first call compiles (Numba, JAX) and fills caches; it is reported
+  separately as ``compile_time``, never mixed into run times;
+* each call waits for asynchronous work (JAX, PyTorch on a GPU) before the
+  clock (:data:`clock`, :func:`time.perf_counter`) stops.
 
 Example
 -------
@@ -21,39 +21,59 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import gc
+import hashlib
 import importlib.metadata
 import importlib.util
 import math
 import os
 import platform
 import sys
+import time
 import tracemalloc
+import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-import quantecon as qe
 
 __all__ = [
     "SITE_BUILD_ENV",
     "in_site_build",
     "glue",
-    "Timing",
+    "clock",
+    "cores",
+    "cpu_seconds",
+    "CpuUse",
+    "cpu_use",
+    "waiter_for",
     "block",
+    "Timing",
     "timeit",
+    "NOISE_THRESHOLD",
+    "CONFIDENCE",
+    "OVERHEAD_LIMIT",
+    "Verdict",
+    "Comparison",
+    "compare",
     "speedup_table",
     "format_table",
     "peak_memory",
     "format_time",
     "format_bytes",
+    "numpy_blas",
     "use_style",
     "COLORS",
     "bar_timings",
     "scaling_plot",
     "machine_summary",
+    "machine_fingerprint",
 ]
 
 # ---------------------------------------------------------------------------
@@ -94,6 +114,132 @@ def glue(name: str, value: Any, display: bool = False) -> None:
 # Timing
 # ---------------------------------------------------------------------------
 
+#: The clock of every measurement on the site: monotonic, with sub-microsecond resolution.
+clock = time.perf_counter
+
+
+def cores() -> int:
+    """Number of CPU cores this process may run on (its affinity mask, where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process's threads and by its child processes that ended.
+
+    A child process's time is counted once it has ended and been waited for (as a
+    process pool's workers are when the pool shuts down); a pool kept alive across
+    calls is not seen until then.
+    """
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+@dataclasses.dataclass
+class CpuUse:
+    """Wall-clock and CPU seconds of a stretch of code; see :func:`cpu_use`."""
+
+    wall: float = math.nan
+    cpu: float = math.nan
+
+    @property
+    def busy_cores(self) -> float:
+        """Average number of cores kept busy: CPU seconds per wall-clock second."""
+        return self.cpu / self.wall
+
+
+@contextlib.contextmanager
+def cpu_use():
+    """Measure how many cores a block of code keeps busy.
+
+    >>> with cpu_use() as use:
+    ...     _ = sum(range(100_000))
+    >>> use.busy_cores > 0
+    True
+
+    Counts this process's threads and its child processes that ended inside
+    the block (see :func:`cpu_seconds`).
+    """
+    use = CpuUse()
+    cpu0, wall0 = cpu_seconds(), clock()
+    try:
+        yield use
+    finally:
+        use.wall, use.cpu = clock() - wall0, cpu_seconds() - cpu0
+
+
+def _leaves(value: Any):
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def waiter_for(value: Any) -> Callable[[Any], Any] | None:
+    """The function that waits for results like ``value``, or ``None`` if they are ready.
+
+    JAX dispatches work asynchronously and returns before the result exists;
+    PyTorch does the same on a GPU.  A clock stopped before waiting measures
+    only the dispatch.  The timing functions call this once, on a version's
+    first result, so that a result that needs no waiting costs nothing extra
+    on every call.  Tuples, lists and dicts are searched for arrays.
+    """
+    leaves = list(_leaves(value))
+    if any(hasattr(leaf, "block_until_ready") for leaf in leaves):
+        if "jax" in sys.modules:
+            return sys.modules["jax"].block_until_ready
+
+        def wait_for_each(result: Any) -> Any:
+            for leaf in _leaves(result):
+                if hasattr(leaf, "block_until_ready"):
+                    leaf.block_until_ready()
+            return result
+
+        return wait_for_each
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        devices = {leaf.device for leaf in leaves if isinstance(leaf, torch.Tensor) and leaf.is_cuda}
+        if devices:
+
+            def wait_for_cuda(result: Any) -> Any:
+                for device in devices:
+                    torch.cuda.synchronize(device)
+                return result
+
+            return wait_for_cuda
+    return None
+
+
+def block(value: Any) -> Any:
+    """Wait until ``value`` (or every array inside it) has been computed, and return it."""
+    wait = waiter_for(value)
+    return value if wait is None else wait(value)
+
+
+def _sample(func: Callable[[], Any], number: int, wait: Callable[[Any], Any] | None) -> tuple[float, float]:
+    """Run ``func`` ``number`` times back to back: (wall seconds, CPU seconds).
+
+    Each result is dropped as soon as it exists (and has been waited for), as
+    :mod:`timeit` does: holding it while the next call allocates its own would
+    make the allocator alternate between reusing memory and mapping fresh
+    pages, and the samples alternate with it.
+    """
+    cpu0 = cpu_seconds()
+    start = clock()
+    if wait is None:
+        for _ in range(number):
+            func()
+    else:
+        for _ in range(number):
+            wait(func())
+    wall = clock() - start
+    return wall, cpu_seconds() - cpu0
+
 
 @dataclasses.dataclass(frozen=True)
 class Timing:
@@ -104,19 +250,26 @@ class Timing:
     label : str
         Name shown in tables and plots.
     times : tuple of float
-        Seconds per call, one entry per timed run (warm-up excluded).
+        Seconds per call, one entry per sample (warm-up excluded).  A sample
+        is ``number`` calls in a row, divided by ``number``.
     compile_time : float or None
         Seconds taken by the first (warm-up) call, which includes any
         just-in-time compilation; ``None`` when no warm-up was run.
     result : object
-        The value returned by the last run, kept so that versions can be
-        checked against each other before they are compared.
+        The value the version returned, kept so that versions can be checked
+        against each other.
+    number : int
+        Calls per sample.
+    busy_cores : float or None
+        CPU seconds per wall-clock second over all samples (see :func:`cpu_use`).
     """
 
     label: str
     times: tuple[float, ...]
     compile_time: float | None = None
     result: Any = dataclasses.field(default=None, repr=False, compare=False)
+    number: int = 1
+    busy_cores: float | None = None
 
     @property
     def median(self) -> float:
@@ -125,12 +278,18 @@ class Timing:
 
     @property
     def minimum(self) -> float:
-        """Fastest run, in seconds per call."""
+        """Fastest sample, in seconds per call."""
         return float(min(self.times))
 
     @property
+    def spread(self) -> float:
+        """Interquartile range of the samples relative to their median (0.1 means 10 %)."""
+        q1, q3 = np.percentile(self.times, [25, 75])
+        return float((q3 - q1) / self.median)
+
+    @property
     def repeat(self) -> int:
-        """Number of timed runs."""
+        """Number of samples."""
         return len(self.times)
 
     def __str__(self) -> str:
@@ -143,37 +302,22 @@ class Timing:
         return text
 
 
-def block(value: Any) -> Any:
-    """Wait until ``value`` (or every array inside it) has been computed.
-
-    JAX dispatches work asynchronously and returns before the result exists;
-    PyTorch does the same on a GPU.  A clock stopped before waiting measures
-    only the dispatch.  This walks tuples, lists and dicts, calls
-    ``block_until_ready()`` on JAX arrays and synchronises CUDA for PyTorch
-    tensors that live on a GPU.  Anything else is returned unchanged.
-    """
-    if isinstance(value, (tuple, list)):
-        for item in value:
-            block(item)
-        return value
-    if isinstance(value, dict):
-        for item in value.values():
-            block(item)
-        return value
-    if hasattr(value, "block_until_ready"):
-        value.block_until_ready()
-        return value
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, torch.Tensor) and value.is_cuda:
-        torch.cuda.synchronize(value.device)
-    return value
-
-
 def _check_count(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+
+
+def _check_seconds(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+
+
+def _bind(func: Any, args: tuple, kwargs: dict, what: str) -> Callable[[], Any]:
+    if not callable(func):
+        raise TypeError(f"{what} must be callable, got {type(func).__name__} {func!r}")
+    return functools.partial(func, *args, **kwargs) if args or kwargs else func
 
 
 def timeit(
@@ -185,7 +329,13 @@ def timeit(
     label: str | None = None,
     **kwargs: Any,
 ) -> Timing:
-    """Time ``func(*args, **kwargs)`` and return a :class:`Timing`.
+    """Time ``func(*args, **kwargs)`` on its own and return a :class:`Timing`.
+
+    Use :func:`compare` to compare versions: it interleaves them and gives a
+    verdict that knows its noise.  ``timeit`` is for a single version (a
+    scaling curve, a cost quoted alone).  It uses the same clock
+    (:data:`clock`) and the same wait for asynchronous results as
+    :func:`compare`, and records the cores kept busy.
 
     Parameters
     ----------
@@ -194,10 +344,10 @@ def timeit(
     *args, **kwargs
         Passed to ``func`` on every call.
     repeat : int, default 7
-        Number of timed runs (the median and minimum are taken over these).
+        Number of samples (the median and minimum are taken over these).
     number : int, default 1
-        Calls per run; use more than one for functions that take only a few
-        microseconds, so that each run is long enough to time.  Times are
+        Calls per sample; use more than one for functions that take only a few
+        microseconds, so that each sample is long enough to time.  Times are
         reported per call.
     warmup : bool, default True
         Call ``func`` once before timing and record that call's duration as
@@ -212,29 +362,427 @@ def timeit(
     ValueError
         If ``repeat`` or ``number`` is smaller than 1.
     """
-    if not callable(func):
-        raise TypeError(f"func must be callable, got {type(func).__name__} {func!r}")
+    call = _bind(func, args, kwargs, "func")
     _check_count("repeat", repeat, 1)
     _check_count("number", number, 1)
     if label is None:
         label = getattr(func, "__name__", type(func).__name__)
 
-    compile_time = None
+    compile_time, wait, result = None, None, None
     if warmup:
-        with qe.Timer(verbose=False) as clock:
-            block(func(*args, **kwargs))
-        compile_time = clock.elapsed
+        start = clock()
+        result = call()
+        wait = waiter_for(result)
+        if wait is not None:
+            wait(result)
+        compile_time = clock() - start
+    times, cpu = [], 0.0
+    for _ in range(repeat):
+        if result is None and not times:  # no warm-up: the first call gives the result and the wait
+            cpu0, start = cpu_seconds(), clock()
+            result = call()
+            wait = waiter_for(result)
+            if wait is not None:
+                wait(result)
+            wall, used = clock() - start, cpu_seconds() - cpu0
+            if number > 1:
+                more_wall, more_cpu = _sample(call, number - 1, wait)
+                wall, used = wall + more_wall, used + more_cpu
+        else:
+            wall, used = _sample(call, number, wait)
+        times.append(wall / number)
+        cpu += used
+    busy = cpu / (sum(times) * number)
+    return Timing(label=label, times=tuple(times), compile_time=compile_time, result=result, number=number,
+                  busy_cores=busy)
 
-    last = []
 
-    def one_run() -> None:
-        for _ in range(number):
-            out = block(func(*args, **kwargs))
-        last[:] = [out]
+# ---------------------------------------------------------------------------
+# Comparing versions: verdicts that know their noise
+# ---------------------------------------------------------------------------
 
-    stats = qe.timeit(one_run, runs=int(repeat), verbose=False, results=True)
-    times = tuple(t / number for t in stats["elapsed"])
-    return Timing(label=label, times=times, compile_time=compile_time, result=last[0])
+#: The smallest change :func:`compare` reports as a difference, as a fraction
+#: (0.05 is 5 %).  How it was chosen: CONTRIBUTING.md, "Comparing versions".
+NOISE_THRESHOLD = 0.05
+#: Confidence level of the interval around each ratio.
+CONFIDENCE = 0.95
+#: The harness's own cost per call above which :func:`compare` warns, as a
+#: fraction of the fastest sample of a version.
+OVERHEAD_LIMIT = 0.02
+
+_VERDICTS = ("faster", "slower", "no measurable difference")
+
+
+def _ratio_text(ratio: float) -> str:
+    """'2.1', '1.06', '12': as many digits as keep the number visibly different from 1."""
+    if ratio < 1.095:
+        return f"{ratio:.2f}"
+    if ratio < 9.95:
+        return f"{ratio:.1f}"
+    return f"{ratio:,.0f}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """How one version's speed compares with the baseline's, with its uncertainty.
+
+    Attributes
+    ----------
+    version, baseline : str
+        Labels of the two versions.
+    ratio : float
+        Speed ratio: the baseline's time per call divided by the version's,
+        estimated as the median over rounds of the per-round ratios.  Above 1
+        the version is faster.
+    low, high : float
+        Bounds of the :data:`CONFIDENCE` interval of ``ratio`` (see :func:`compare`).
+    threshold : float
+        The noise threshold in force (:data:`NOISE_THRESHOLD`).
+
+    The verdict is "faster" only when the interval lies above 1 *and* the
+    ratio exceeds ``1 + threshold``; "slower" likewise the other way;
+    otherwise there is no measurable difference.
+    """
+
+    version: str
+    baseline: str
+    ratio: float
+    low: float
+    high: float
+    threshold: float = NOISE_THRESHOLD
+
+    def __post_init__(self):
+        for name in ("ratio", "low", "high"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"Verdict {name} must be a positive finite number, got {value!r}")
+        if not self.low <= self.ratio <= self.high:
+            raise ValueError(f"Verdict needs low <= ratio <= high, got {self.low}, {self.ratio}, {self.high}")
+        if not 0.01 <= self.threshold < 1:
+            raise ValueError(f"threshold must be between 0.01 and 1, got {self.threshold}")
+
+    @property
+    def verdict(self) -> str:
+        """'faster', 'slower' or 'no measurable difference'."""
+        if self.low > 1 and self.ratio > 1 + self.threshold:
+            return "faster"
+        if self.high < 1 and 1 / self.ratio > 1 + self.threshold:
+            return "slower"
+        return "no measurable difference"
+
+    @property
+    def within(self) -> int:
+        """Whole percent that bounds the change when there is no measurable one."""
+        bound = max(1 - self.low, self.high - 1, self.threshold)
+        return math.ceil(round(100 * bound, 6))
+
+    @property
+    def phrase(self) -> str:
+        """The verdict as words that follow the version's name.
+
+        'ran 2.1 times as fast as NumPy', 'took 1.3 times as long as NumPy', or
+        'showed no measurable difference from NumPy (within 4 %)'.
+        """
+        if self.verdict == "faster":
+            return f"ran {_ratio_text(self.ratio)} times as fast as {self.baseline}"
+        if self.verdict == "slower":
+            return f"took {_ratio_text(1 / self.ratio)} times as long as {self.baseline}"
+        return f"showed no measurable difference from {self.baseline} (within {self.within} %)"
+
+    @property
+    def sentence(self) -> str:
+        """The verdict as a sentence: 'Numba ran 2.1 times as fast as NumPy.'"""
+        return f"{self.version} {self.phrase}."
+
+    @property
+    def short(self) -> str:
+        """The verdict for a table cell: '2.1 times as fast', '1.3 times as long', 'no measurable difference'."""
+        if self.verdict == "faster":
+            return f"{_ratio_text(self.ratio)} times as fast"
+        if self.verdict == "slower":
+            return f"{_ratio_text(1 / self.ratio)} times as long"
+        return f"no measurable difference (within {self.within} %)"
+
+    def record(self) -> dict[str, Any]:
+        """Everything the verdict was made from, as plain Python values (for glue and tests)."""
+        return {
+            "kind": "verdict",
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+            "verdict": self.verdict,
+            "phrase": self.phrase,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "Verdict":
+        """The verdict a :meth:`record` describes (its stored words are not trusted)."""
+        return cls(**{f.name: record[f.name] for f in dataclasses.fields(cls)})
+
+
+def _median_interval(ratios: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Distribution-free confidence interval of the median of ``ratios``.
+
+    Order statistics (:func:`scipy.stats.quantile_test`): the interval
+    assumes only that rounds are independent, not that times are normal,
+    and stays honest with few rounds (with 7 it spans all of them).
+    """
+    from scipy import stats
+
+    interval = stats.quantile_test(ratios, q=1, p=0.5).confidence_interval(confidence_level=confidence)
+    return float(interval.low), float(interval.high)
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """The result of :func:`compare`: each version's timing and its verdict against the baseline.
+
+    Index it with a version's label for its :class:`Verdict` (``cmp["Numba"]``).
+    """
+
+    timings: tuple[Timing, ...]
+    baseline: str
+    verdicts: dict[str, Verdict]
+    rounds: int
+    overhead: float
+    threshold: float = NOISE_THRESHOLD
+
+    @property
+    def labels(self) -> list[str]:
+        return [t.label for t in self.timings]
+
+    def timing(self, label: str) -> Timing:
+        """The :class:`Timing` of one version."""
+        if label not in self.labels:
+            raise KeyError(f"no version {label!r}; the versions are {self.labels}")
+        return self.timings[self.labels.index(label)]
+
+    def __getitem__(self, label: str) -> Verdict:
+        if label == self.baseline:
+            raise KeyError(f"{label!r} is the baseline: it has no verdict against itself")
+        if label not in self.verdicts:
+            raise KeyError(f"no version {label!r}; the versions are {self.labels}")
+        return self.verdicts[label]
+
+    def table(self):
+        """A pandas DataFrame, one row per version: times, spread, samples, busy cores, ratio and verdict.
+
+        Numbers stay numbers (seconds, fractions); :func:`format_table` makes it readable.
+        """
+        import pandas as pd
+
+        rows = []
+        for t in self.timings:
+            v = self.verdicts.get(t.label)
+            rows.append(
+                {
+                    "median_s": t.median,
+                    "min_s": t.minimum,
+                    "spread": t.spread,
+                    "runs": t.repeat,
+                    "first_call_s": np.nan if t.compile_time is None else t.compile_time,
+                    "busy_cores": t.busy_cores,
+                    "ratio": 1.0 if v is None else v.ratio,
+                    "low": 1.0 if v is None else v.low,
+                    "high": 1.0 if v is None else v.high,
+                    "verdict": "baseline" if v is None else v.short,
+                }
+            )
+        return pd.DataFrame(rows, index=pd.Index(self.labels, name="version"))
+
+    def glue(self, name: str, version: str) -> None:
+        """Put one version's verdict on the page.
+
+        Glues ``name`` (the :attr:`Verdict.phrase`, for ``{glue:text}``),
+        ``name-ratio`` (the speed ratio, a float) and ``name-verdict`` (the
+        :meth:`Verdict.record` the words were made from, which the tests
+        check the words against).
+        """
+        verdict = self[version]
+        glue(name, verdict.phrase)
+        glue(f"{name}-ratio", float(verdict.ratio))
+        glue(f"{name}-verdict", verdict.record())
+
+    def __str__(self) -> str:
+        lines = [str(t) for t in self.timings]
+        lines += [v.sentence for v in self.verdicts.values()]
+        return "\n".join(lines)
+
+
+def _harness_overhead(number: int) -> float:
+    """Seconds per call that the sampling loop itself costs (a no-op timed the same way)."""
+    noop = lambda: None  # noqa: E731
+    return min(_sample(noop, number, None)[0] for _ in range(5)) / number
+
+
+def compare(
+    versions: dict[str, Callable[..., Any]],
+    *args: Any,
+    baseline: str | None = None,
+    max_time: float = 2.0,
+    min_rounds: int = 7,
+    max_rounds: int = 200,
+    sample_time: float = 0.01,
+    threshold: float = NOISE_THRESHOLD,
+    check: bool = True,
+    rtol: float = 1e-7,
+    atol: float = 0.0,
+    **kwargs: Any,
+) -> Comparison:
+    """Compare versions of one computation and give verdicts that know their noise.
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).random(10_000)
+    >>> cmp = compare({"sort": np.sort, "sort, then copy": lambda v: np.sort(v).copy()}, x, max_time=0.2)
+    >>> cmp["sort, then copy"].verdict in ("slower", "no measurable difference")
+    True
+
+    What it does, in order:
+
+    1. **First call.** Each version is called once; that call compiles
+       (Numba, JAX) and is reported as ``compile_time``, never mixed into the
+       samples.  Its result decides whether later calls must wait for
+       asynchronous work (:func:`waiter_for`).
+    2. **Check.** Every version's result must agree with the baseline's
+       (:func:`numpy.testing.assert_allclose` with ``rtol``/``atol``);
+       otherwise it raises, naming the version.
+    3. **Calibrate.** Each version gets an inner loop of ``number`` calls so
+       that one sample lasts at least ``sample_time`` seconds (as
+       :meth:`timeit.Timer.autorange` does).
+    4. **Rounds.** Every round times every version once, in an order rotated
+       by one each round, so that drift and a neighbour's load hit all
+       versions alike.  Rounds stop once ``max_time`` seconds have passed and
+       at least ``min_rounds`` are done, or at ``max_rounds``.  The garbage
+       collector is paused meanwhile, as :mod:`timeit` does.
+    5. **Verdict.** For each version the per-round ratio baseline time /
+       version time is computed; the estimate is their median, with a
+       :data:`CONFIDENCE` distribution-free interval for that median (order
+       statistics over rounds, :func:`scipy.stats.quantile_test`).  See
+       :class:`Verdict` for how the interval and ``threshold`` decide.
+
+    Time limit: one call takes about ``max_time`` plus one first call and
+    about ``2 * sample_time`` per version, or ``min_rounds`` rounds when
+    those take longer (a version of one second costs at least seven
+    seconds).  The clock is :data:`clock`; the harness's own cost per call is
+    measured and reported as ``overhead``, with a warning when it exceeds
+    :data:`OVERHEAD_LIMIT` of a version's fastest sample.
+
+    Parameters
+    ----------
+    versions : dict of label -> callable
+        Two or more versions; each is called as ``func(*args, **kwargs)``.
+        Lambdas and closures are fine.
+    baseline : str, optional
+        Label of the version the others are compared with (the best serial
+        version, by the site's convention).  Defaults to the first.
+    check : bool, default True
+        Set to False only when versions legitimately return different
+        objects; the lecture must then check them some other way.
+
+    Returns
+    -------
+    Comparison
+        Timings, one :class:`Verdict` per non-baseline version (``cmp[label]``),
+        the number of rounds and the harness overhead.
+    """
+    if not isinstance(versions, dict):
+        raise TypeError(f"compare takes a dict of label -> callable, got {type(versions).__name__}")
+    if len(versions) < 2:
+        raise ValueError(f"compare needs at least two versions to compare, got {len(versions)}: {list(versions)}")
+    labels = list(versions)
+    for label in labels:
+        if not isinstance(label, str) or not label:
+            raise TypeError(f"version labels must be non-empty strings, got {label!r}")
+    calls = [_bind(versions[label], args, kwargs, f"version {label!r}") for label in labels]
+    if baseline is None:
+        baseline = labels[0]
+    if baseline not in labels:
+        raise ValueError(f"baseline {baseline!r} is not one of the versions {labels}")
+    # Six rounds are the fewest for which the median's 95 % interval exists (1 - 2 / 2**6 > 0.95).
+    _check_count("min_rounds", min_rounds, 6)
+    _check_count("max_rounds", max_rounds, min_rounds)
+    _check_seconds("max_time", max_time)
+    _check_seconds("sample_time", sample_time)
+    if not 0.01 <= threshold < 1:
+        raise ValueError(f"threshold must be between 0.01 and 1, got {threshold}")
+
+    # 1. First calls, and what each version's results need to be waited for.
+    compile_times, waits, results = [], [], []
+    for call in calls:
+        start = clock()
+        out = call()
+        wait = waiter_for(out)
+        if wait is not None:
+            wait(out)
+        compile_times.append(clock() - start)
+        waits.append(wait)
+        results.append(out)
+
+    # 2. Results agree before anything is timed.
+    if check:
+        _check_results(labels, results, baseline, rtol, atol)
+
+    # 3. Calibrate the inner loop of each version.
+    numbers = []
+    for call, wait in zip(calls, waits):
+        number = 1
+        for _ in range(3):
+            wall = _sample(call, number, wait)[0]
+            if wall >= sample_time:
+                break
+            number = min(10**7, max(number + 1, math.ceil(number * 1.2 * sample_time / max(wall, 1e-9))))
+        numbers.append(number)
+
+    # 4. Interleaved rounds in rotated order.
+    k = len(calls)
+    times = [[] for _ in calls]
+    cpu = [0.0] * k
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = clock()
+        rounds = 0
+        while rounds < max_rounds:
+            for j in range(k):
+                i = (rounds + j) % k
+                wall, used = _sample(calls[i], numbers[i], waits[i])
+                times[i].append(wall / numbers[i])
+                cpu[i] += used
+            rounds += 1
+            if rounds >= min_rounds and clock() - start >= max_time:
+                break
+    finally:
+        if was_enabled:
+            gc.enable()
+
+    timings = tuple(
+        Timing(
+            label=label, times=tuple(ts), compile_time=ct, result=res, number=n,
+            busy_cores=c / (sum(ts) * n),
+        )
+        for label, ts, ct, res, n, c in zip(labels, times, compile_times, results, numbers, cpu)
+    )
+
+    # The harness's own cost, against every version's fastest sample.
+    overhead = _harness_overhead(max(numbers))
+    for t in timings:
+        if overhead > OVERHEAD_LIMIT * t.minimum:
+            warnings.warn(
+                f"compare: the timing loop's own cost ({format_time(overhead)} per call) is "
+                f"{100 * overhead / t.minimum:.0f} % of version {t.label!r}'s time per call "
+                f"({format_time(t.minimum)}): give each call more work to do",
+                stacklevel=2,
+            )
+
+    # 5. Ratios and their intervals.
+    base = np.asarray(times[labels.index(baseline)])
+    verdicts = {}
+    for label, ts in zip(labels, times):
+        if label == baseline:
+            continue
+        ratios = base / np.asarray(ts)
+        low, high = _median_interval(ratios, CONFIDENCE)
+        estimate = float(np.median(ratios))
+        verdicts[label] = Verdict(label, baseline, estimate, min(low, estimate), max(high, estimate), threshold)
+    return Comparison(timings, baseline, verdicts, rounds, overhead, threshold)
 
 
 def _as_numpy(value: Any) -> Any:
@@ -244,6 +792,25 @@ def _as_numpy(value: Any) -> Any:
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # PyTorch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+def _check_results(labels: list[str], results: list[Any], baseline: str, rtol: float, atol: float) -> None:
+    """Raise ValueError naming the first version whose result differs from the baseline's."""
+    reference = results[labels.index(baseline)]
+    if reference is None:
+        differing = [label for label, result in zip(labels, results) if result is not None]
+        if differing:
+            raise ValueError(f"version {differing[0]!r} returns a value where baseline {baseline!r} returns None")
+        return
+    expected = _as_numpy(reference)
+    for label, result in zip(labels, results):
+        try:
+            np.testing.assert_allclose(_as_numpy(result), expected, rtol=rtol, atol=atol)
+        except AssertionError as err:
+            raise ValueError(
+                f"version {label!r} gives a different result from baseline "
+                f"{baseline!r} (rtol={rtol}, atol={atol}):{err}"
+            ) from None
 
 
 def speedup_table(
@@ -304,15 +871,7 @@ def speedup_table(
     base = timings[labels.index(baseline)]
 
     if check:
-        expected = _as_numpy(base.result)
-        for t in timings:
-            try:
-                np.testing.assert_allclose(_as_numpy(t.result), expected, rtol=rtol, atol=atol)
-            except AssertionError as err:
-                raise ValueError(
-                    f"version {t.label!r} gives a different result from baseline "
-                    f"{baseline!r} (rtol={rtol}, atol={atol}):{err}"
-                ) from None
+        _check_results(labels, [t.result for t in timings], baseline, rtol, atol)
 
     table = pd.DataFrame(
         {
@@ -327,17 +886,37 @@ def speedup_table(
 
 
 def format_table(table):
-    """Return a copy of a :func:`speedup_table` with readable text in every cell.
+    """Return a readable copy of a :class:`Comparison`'s table or of a :func:`speedup_table`.
 
-    Times get units (``'12.3 ms'``), speedups one decimal and an ``x``
-    (``'4.2x'``), and a missing first call a dash.  Use it for display; keep
-    the numeric table for computing and glueing.
+    Times get units (``'12.3 ms'``), spreads a percent, a missing first call a
+    dash; a comparison's ratio gets its interval (``'2.1 [1.9, 2.3]'``) beside
+    its verdict, a speedup table's speedup one decimal and an ``x``.  Use it
+    for display; keep the numbers for computing and glueing.
     """
+    if isinstance(table, Comparison):
+        numbers = table.table()
+        out = numbers.copy().astype(object)
+        for column in ["median_s", "min_s", "first_call_s"]:
+            out[column] = [("-" if np.isnan(v) else format_time(v)) for v in numbers[column]]
+        out["spread"] = [f"{100 * v:.0f} %" for v in numbers["spread"]]
+        out["busy_cores"] = [f"{v:.2f}" for v in numbers["busy_cores"]]
+        out["ratio"] = [
+            "1" if label == table.baseline else f"{r:.3g} [{lo:.3g}, {hi:.3g}]"
+            for label, r, lo, hi in zip(numbers.index, numbers["ratio"], numbers["low"], numbers["high"])
+        ]
+        out = out.drop(columns=["low", "high"])
+        return out.rename(
+            columns={"median_s": "median", "min_s": "fastest", "first_call_s": "first call",
+                     "busy_cores": "busy cores", "ratio": "speed ratio [95 % interval]"}
+        )
     expected = ["median_s", "min_s", "first_call_s", "speedup"]
-    if list(table.columns) != expected:
-        raise ValueError(f"format_table takes the output of speedup_table (columns {expected}), got {list(table.columns)}")
+    if not hasattr(table, "columns") or list(table.columns) != expected:
+        columns = list(table.columns) if hasattr(table, "columns") else type(table).__name__
+        raise ValueError(
+            f"format_table takes a Comparison or the output of speedup_table (columns {expected}), got {columns}"
+        )
     out = table.copy().astype(object)
-    for column, name in [("median_s", "median"), ("min_s", "fastest"), ("first_call_s", "first call")]:
+    for column in ["median_s", "min_s", "first_call_s"]:
         out[column] = [("-" if np.isnan(v) else format_time(v)) for v in table[column]]
     out["speedup"] = [f"{v:.1f}x" for v in table["speedup"]]
     return out.rename(columns={"median_s": "median", "min_s": "fastest", "first_call_s": "first call"})
@@ -398,6 +977,42 @@ def format_bytes(n: float, digits: int = 3) -> str:
     return f"{n:.{digits}g} {unit}"
 
 
+def numpy_blas(info: list[dict] | None = None) -> dict[str, Any]:
+    """The threadpoolctl entry of the BLAS library that NumPy's ``@`` calls.
+
+    Several BLAS copies may be loaded at once (NumPy's, SciPy's, a
+    framework's); each has its own thread pool.  NumPy's is the one loaded
+    from NumPy's own folders (its bundled OpenBLAS in a wheel), or else the
+    one whose name and version NumPy's build configuration gives.  ``info``
+    defaults to :func:`threadpoolctl.threadpool_info`.
+
+    Raises
+    ------
+    LookupError
+        If no BLAS is loaded or none of those loaded can be told to be NumPy's.
+    """
+    from threadpoolctl import threadpool_info
+
+    pools = [p for p in (threadpool_info() if info is None else info) if p.get("user_api") == "blas"]
+    if not pools:
+        raise LookupError("no BLAS library is loaded (import numpy and call a BLAS routine first)")
+    numpy_dir = Path(np.__file__).resolve().parent
+    own = [p for p in pools if Path(p["filepath"]).resolve().parent in (numpy_dir.parent / "numpy.libs", numpy_dir)]
+    if len(own) == 1:
+        return own[0]
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    named = [p for p in pools if p.get("version") == blas.get("version")
+             and str(blas.get("name", "")).replace("scipy-", "").startswith(p.get("internal_api", "?"))]
+    if len(named) == 1:
+        return named[0]
+    if len(pools) == 1:
+        return pools[0]
+    raise LookupError(
+        f"cannot tell which of the loaded BLAS libraries NumPy calls: {[p['filepath'] for p in pools]} "
+        f"(NumPy was built against {blas.get('name')} {blas.get('version')})"
+    )
+
+
 # ---------------------------------------------------------------------------
 # Plotting
 # ---------------------------------------------------------------------------
@@ -440,8 +1055,11 @@ def bar_timings(
     On a linear axis each version is a bar.  With ``log=True`` each is a dot
     instead, because the length of a bar on a log axis depends on where the
     axis happens to start and so misleads.  The fastest run is marked with a
-    tick, so the reader sees the spread.  Returns the matplotlib ``Figure``.
+    tick, so the reader sees the spread.  ``timings`` may be a
+    :class:`Comparison`.  Returns the matplotlib ``Figure``.
     """
+    if isinstance(timings, Comparison):
+        timings = timings.timings
     timings = list(timings)
     if not timings:
         raise ValueError("bar_timings needs at least one Timing")
@@ -491,8 +1109,9 @@ def scaling_plot(
     ----------
     x : sequence of numbers
         Thread counts or problem sizes; ``times[i]`` was measured at ``x[i]``.
-    times : sequence of float, or dict label -> sequence of float
-        Seconds, one per ``x``.  Several series may be passed as a dict.
+    times : sequence of float, Comparison, or dict label -> either
+        Seconds, one per ``x``.  A :class:`Comparison` gives its versions'
+        medians in order.  Several series may be passed as a dict.
     kind : {"speedup", "time"}
         ``"speedup"`` plots ``times[0] / times`` (speedup over the first
         point) with the ideal line ``x / x[0]``; ``"time"`` plots seconds on
@@ -504,6 +1123,9 @@ def scaling_plot(
         raise ValueError(f"kind must be 'speedup' or 'time', got {kind!r}")
     x = np.asarray(x, dtype=float)
     series = times if isinstance(times, dict) else {"measured": times}
+    series = {
+        name: [t.median for t in ys.timings] if isinstance(ys, Comparison) else ys for name, ys in series.items()
+    }
     if x.ndim != 1 or len(x) < 2:
         raise ValueError("scaling_plot needs at least two x values")
     if np.any(x <= 0):
@@ -546,16 +1168,109 @@ def scaling_plot(
 _LIBRARIES = ["numpy", "numba", "jax", "jaxlib", "quantecon", "matplotlib", "torch", "cupy"]
 
 
-def _cpu_model() -> str:
+#: Set by the Makefile to the load average (1, 5, 15 minutes) when the build started.
+BUILD_LOAD_ENV = "LECTURES_BUILD_LOAD"
+
+#: Vector (SIMD) extensions worth naming, as py-cpuinfo spells them (x86, then Arm).
+_VECTOR_FLAGS = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512vnni",
+                 "avx512_bf16", "amx_tile", "asimd", "sve", "sve2"]
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_info() -> dict[str, Any]:
     try:
         import cpuinfo  # py-cpuinfo
 
-        model = cpuinfo.get_cpu_info().get("brand_raw")
-        if model:
-            return model
-    except Exception:  # pragma: no cover - py-cpuinfo missing or unsupported
-        pass
-    return platform.processor() or platform.machine() or "unknown"
+        return cpuinfo.get_cpu_info()
+    except Exception:  # pragma: no cover - py-cpuinfo missing or unsupported here
+        return {}
+
+
+def _cpu_model() -> str:
+    return _cpu_info().get("brand_raw") or platform.processor() or platform.machine() or "unknown"
+
+
+def vector_extensions() -> list[str]:
+    """The CPU's vector (SIMD) instruction-set extensions, e.g. ``['sse4_2', 'avx', 'avx2', 'fma']``."""
+    flags = set(_cpu_info().get("flags", []))
+    return [flag for flag in _VECTOR_FLAGS if flag in flags]
+
+
+def cache_sizes() -> dict[str, str]:
+    """Data and unified cache sizes by level, e.g. ``{'L1d': '32 KiB per core', 'L3': '16 MiB shared by 2 cores'}``.
+
+    Read from ``/sys`` on Linux (which also says how many cores share each
+    cache), from py-cpuinfo elsewhere.
+    """
+    sizes = {}
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            kind = (index / "type").read_text().strip()
+            if kind == "Instruction":
+                continue
+            name = f"L{(index / 'level').read_text().strip()}" + ("d" if kind == "Data" else "")
+            size = (index / "size").read_text().strip()
+            number = int(size.rstrip("KMG")) * {"K": 2**10, "M": 2**20, "G": 2**30}.get(size[-1], 1)
+            sharing = _cpu_list_length((index / "shared_cpu_list").read_text())
+        except (OSError, ValueError):
+            continue
+        sizes[name] = format_bytes(number) + (f" shared by {sharing} cores" if sharing > 1 else " per core")
+    if not sizes:
+        info = _cpu_info()
+        for name, key in [("L1d", "l1_data_cache_size"), ("L2", "l2_cache_size"), ("L3", "l3_cache_size")]:
+            if info.get(key):
+                sizes[name] = format_bytes(info[key])
+    return sizes
+
+
+def _cpu_list_length(text: str) -> int:
+    """Number of CPUs in a Linux CPU list such as '0-3,8'."""
+    count = 0
+    for part in text.strip().split(","):
+        first, _, last = part.partition("-")
+        count += int(last or first) - int(first) + 1
+    return count
+
+
+def _gpus_from_driver() -> list[str]:
+    """GPU names from ``nvidia-smi -L`` (no Python library imported); empty without an NVIDIA driver."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.split(" (UUID")[0].split(": ", 1)[-1] for line in out.splitlines() if line.startswith("GPU")]
+
+
+def machine_fingerprint() -> str:
+    """A short hash of what makes this machine's timings its own.
+
+    CPU model, vector extensions, caches, the cores this process may use,
+    memory (whole GiB) and GPUs.  The build keys its execution cache on it
+    (``scripts/cache_key.py``), so that a cached page never shows another
+    machine's numbers under this machine's description.
+    """
+    import json
+
+    import psutil
+
+    parts = {
+        "cpu": _cpu_model(),
+        "vector": vector_extensions(),
+        "caches": cache_sizes(),
+        "cores": cores(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30),
+        "gpus": _gpus_from_driver(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _load_text(values: Sequence[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values) + f" (1, 5 and 15 minutes; {cores()} cores)"
 
 
 def _accelerators() -> list[str]:
@@ -577,25 +1292,33 @@ def _accelerators() -> list[str]:
 def machine_summary() -> dict[str, str]:
     """Describe the machine running this code, for the status page.
 
-    Returns an ordered ``dict`` of strings: CPU model, physical and logical
-    cores, the cores this process may use, memory, accelerators and the
-    versions of the numerical libraries that are installed.
+    Returns an ordered ``dict`` of strings: CPU model, vector extensions,
+    caches, physical and logical cores, the cores this process may use,
+    memory, the load average when the build started and now, accelerators,
+    the machine fingerprint and the versions of the numerical libraries
+    that are installed.
     """
     import psutil
 
     info = {
         "CPU": _cpu_model(),
+        "vector extensions": ", ".join(vector_extensions()) or "none detected",
+        "caches": "; ".join(f"{name} {size}" for name, size in cache_sizes().items()) or "not reported",
         "physical cores": str(psutil.cpu_count(logical=False)),
         "logical cores": str(psutil.cpu_count(logical=True)),
-        "cores available to this process": str(len(os.sched_getaffinity(0)))
-        if hasattr(os, "sched_getaffinity")
-        else str(os.cpu_count()),
+        "cores available to this process": str(cores()),
         "memory": format_bytes(psutil.virtual_memory().total),
-        "operating system": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
     }
+    at_start = os.environ.get(BUILD_LOAD_ENV)
+    if at_start:
+        info["load average when the build started"] = _load_text([float(v) for v in at_start.split()])
+    if hasattr(os, "getloadavg"):
+        info["load average when this page ran"] = _load_text(os.getloadavg())
+    info["operating system"] = f"{platform.system()} {platform.release()}"
+    info["Python"] = platform.python_version()
     accel = _accelerators()
     info["accelerators"] = ", ".join(accel) if accel else "none (CPU only)"
+    info["machine fingerprint"] = machine_fingerprint()
     for lib in _LIBRARIES:
         try:
             info[lib] = importlib.metadata.version(lib)

@@ -357,3 +357,372 @@ def test_machine_summary_describes_this_machine():
     assert int(info["logical cores"]) == os.cpu_count()
     assert info["numpy"] == np.__version__
     assert all(isinstance(v, str) for v in info.values())
+
+
+def test_machine_summary_names_vector_extensions_caches_and_fingerprint():
+    info = lu.machine_summary()
+    assert info["vector extensions"] and info["caches"]
+    assert info["machine fingerprint"] == lu.machine_fingerprint()
+    assert len(lu.machine_fingerprint()) == 16
+    if hasattr(__import__("os"), "getloadavg"):
+        assert "1, 5 and 15 minutes" in info["load average when this page ran"]
+
+
+def test_machine_summary_shows_the_load_when_the_build_started(monkeypatch):
+    monkeypatch.setenv(lu.BUILD_LOAD_ENV, "1.50 0.75 0.25")
+    assert lu.machine_summary()["load average when the build started"].startswith("1.50, 0.75, 0.25")
+
+
+def test_cache_sizes_read_levels_and_sharing():
+    sizes = lu.cache_sizes()
+    assert sizes, "no cache sizes found"
+    assert all(name in {"L1d", "L2", "L3", "L4"} for name in sizes)
+    assert all(text.split()[1] in {"B", "KiB", "MiB", "GiB"} for text in sizes.values())
+
+
+# --- cores, CPU time, BLAS ----------------------------------------------------
+
+
+def test_cores_is_the_affinity_mask():
+    import os
+
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert lu.cores() == expected
+
+
+def test_cpu_use_sees_a_busy_core_and_an_idle_one():
+    with lu.cpu_use() as spinning:
+        end = time.perf_counter() + 0.2
+        while time.perf_counter() < end:
+            pass
+    with lu.cpu_use() as sleeping:
+        time.sleep(0.2)
+    assert spinning.busy_cores == pytest.approx(1.0, abs=0.25)
+    assert sleeping.busy_cores < 0.2
+
+
+def test_cpu_use_counts_child_processes_that_ended():
+    import subprocess
+    import sys
+
+    with lu.cpu_use() as use:
+        subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+    assert use.cpu > 0.1
+
+
+def test_numpy_blas_is_the_copy_numpy_calls():
+    from pathlib import Path
+
+    np.ones((64, 64)) @ np.ones((64, 64))
+    pool = lu.numpy_blas()
+    assert pool["user_api"] == "blas"
+    assert Path(np.__file__).resolve().parent.parent.name in Path(pool["filepath"]).resolve().parts
+
+
+def test_numpy_blas_picks_numpys_copy_among_several_and_says_when_it_cannot():
+    from pathlib import Path
+
+    numpy_libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    ours = {"user_api": "blas", "internal_api": "openblas", "version": "x", "filepath": str(numpy_libs / "libblas.so")}
+    scipys = {"user_api": "blas", "internal_api": "openblas", "version": "y", "filepath": "/elsewhere/scipy.libs/libblas.so"}
+    assert lu.numpy_blas([scipys, ours]) is ours
+    with pytest.raises(LookupError, match="no BLAS library is loaded"):
+        lu.numpy_blas([{"user_api": "openmp", "filepath": "/x/libgomp.so"}])
+    other = dict(scipys, filepath="/other/libblas.so", version="z")
+    with pytest.raises(LookupError, match="cannot tell which"):
+        lu.numpy_blas([scipys, other])
+
+
+def test_timeit_records_busy_cores():
+    t = lu.timeit(time.sleep, 0.01, repeat=3)
+    assert 0 <= t.busy_cores < 0.5
+
+
+# --- compare: verdicts that know their noise --------------------------------
+
+
+def sort_work():
+    x = np.random.default_rng(1).random(20_000)
+    return lambda: np.sort(x)
+
+
+def python_work():
+    return lambda: sum(range(3000))
+
+
+@pytest.fixture
+def one_core_busy():
+    """Another process keeps one core busy for the duration of the test."""
+    import subprocess
+    import sys
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    time.sleep(0.2)
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def aa_false_verdicts(trials):
+    """How many of `trials` A/A comparisons (one function against itself) gave a verdict."""
+    false = []
+    for trial in range(trials):
+        work = sort_work() if trial % 2 else python_work()
+        cmp = lu.compare({"A": work, "A again": work}, max_time=0.25)
+        if cmp["A again"].verdict != "no measurable difference":
+            false.append(cmp["A again"].sentence)
+    return false
+
+
+@pytest.mark.slow
+def test_compare_aa_says_no_difference_at_least_95_times_in_100():
+    false = aa_false_verdicts(100)
+    print(f"A/A, quiet: {len(false)} false verdicts in 100: {false}")
+    assert len(false) <= 5, false
+
+
+@pytest.mark.slow
+def test_compare_aa_holds_while_another_process_keeps_one_core_busy(one_core_busy):
+    false = aa_false_verdicts(100)
+    print(f"A/A, one core busy: {len(false)} false verdicts in 100: {false}")
+    assert len(false) <= 5, false
+
+
+def twice_as_slow_verdicts(trials):
+    verdicts = []
+    for trial in range(trials):
+        work = sort_work() if trial % 2 else python_work()
+        cmp = lu.compare({"once": work, "twice": lambda: (work(), work())[1]}, max_time=0.25)
+        verdicts.append((cmp["twice"].verdict, cmp["twice"].ratio))
+    return verdicts
+
+
+@pytest.mark.slow
+def test_compare_judges_twice_the_work_slower_every_time():
+    verdicts = twice_as_slow_verdicts(20)
+    assert all(v == "slower" and 0.4 < r < 0.6 for v, r in verdicts), verdicts
+
+
+@pytest.mark.slow
+def test_compare_judges_twice_the_work_slower_with_one_core_busy(one_core_busy):
+    verdicts = twice_as_slow_verdicts(20)
+    assert all(v == "slower" and 0.4 < r < 0.6 for v, r in verdicts), verdicts
+
+
+def test_compare_overhead_on_a_no_op_is_stated_small_and_warned_about():
+    with pytest.warns(UserWarning, match="timing loop's own cost"):
+        cmp = lu.compare({"no-op": lambda: None, "no-op again": lambda: None}, max_time=0.1)
+    print(f"harness overhead per call: {lu.format_time(cmp.overhead)}")
+    assert 0 < cmp.overhead < 1e-6
+
+
+def test_compare_overhead_is_negligible_for_a_tenth_of_a_millisecond():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cmp = lu.compare({"a": sort_work(), "b": sort_work()}, max_time=0.1)
+    assert cmp.overhead < lu.OVERHEAD_LIMIT * min(t.minimum for t in cmp.timings)
+
+
+def test_compare_checks_results_before_timing_and_names_the_culprit():
+    calls = {"right": 0, "wrong": 0}
+
+    def version(name, value):
+        def run():
+            calls[name] += 1
+            return np.array([value, 2.0])
+
+        return run
+
+    with pytest.raises(ValueError, match="version 'wrong' gives a different result from baseline 'right'"):
+        lu.compare({"right": version("right", 1.0), "wrong": version("wrong", 1.5)})
+    assert calls == {"right": 1, "wrong": 1}
+
+
+@pytest.mark.filterwarnings("ignore:compare. the timing loop")
+def test_compare_tolerance_and_check_can_be_set():
+    a, b = (lambda: np.float32(1.0)), (lambda: 1.0 + 1e-6)
+    with pytest.raises(ValueError, match="different result"):
+        lu.compare({"a": a, "b": b}, max_time=0.05)
+    lu.compare({"a": a, "b": b}, rtol=1e-5, max_time=0.05)
+    lu.compare({"a": lambda: "text", "b": lambda: 3}, check=False, max_time=0.05)
+
+
+def test_compare_keeps_the_first_call_out_of_the_samples():
+    state = {"first": True}
+
+    def compiles_once():
+        if state["first"]:
+            state["first"] = False
+            time.sleep(0.05)
+        time.sleep(0.001)
+
+    cmp = lu.compare({"plain": lambda: time.sleep(0.001), "jit": compiles_once}, max_time=0.1)
+    assert cmp.timing("jit").compile_time >= 0.05
+    assert max(cmp.timing("jit").times) < 0.02
+
+
+def test_compare_waits_for_asynchronous_results():
+    futures = []
+
+    def dispatch():
+        futures.append(SlowFuture(0.002))
+        return futures[-1]
+
+    cmp = lu.compare({"sleep": lambda: time.sleep(0.002), "async": dispatch}, max_time=0.1, check=False)
+    assert all(f.waited for f in futures)
+    assert cmp.timing("async").minimum >= 0.002
+
+
+def test_compare_rotates_the_order_of_versions_every_round():
+    order = []
+
+    def version(name):
+        return lambda: (order.append(name), time.sleep(0.002))[1]
+
+    cmp = lu.compare({n: version(n) for n in "abc"}, sample_time=0.001, max_time=0.05, min_rounds=6, max_rounds=6)
+    assert cmp.rounds == 6 and all(t.number == 1 for t in cmp.timings)
+    rounds = order[6:]  # after one first call and one calibration call each
+    assert rounds == 2 * (list("abc") + list("bca") + list("cab"))
+
+
+def test_compare_calibrates_samples_to_last_long_enough():
+    cmp = lu.compare({"a": python_work(), "b": python_work()}, sample_time=0.005, max_time=0.1)
+    for t in cmp.timings:
+        assert t.number > 1
+        assert t.minimum * t.number >= 0.004
+
+
+def test_compare_passes_arguments_to_lambdas_and_closures():
+    offset = 10
+    cmp = lu.compare({"add": lambda x, y=0: x + y + offset, "np.add": lambda x, y=0: np.add(x, y) + offset},
+                     np.arange(5), y=1, max_time=0.05)
+    assert cmp.timing("np.add").result.tolist() == [11, 12, 13, 14, 15]
+
+
+def test_compare_stops_near_its_time_limit():
+    start = time.perf_counter()
+    cmp = lu.compare({"a": lambda: time.sleep(0.001), "b": lambda: time.sleep(0.001)}, max_time=0.3)
+    assert time.perf_counter() - start < 0.3 + 0.2
+    assert cmp.rounds >= 7
+
+
+def test_compare_runs_min_rounds_even_past_the_time_limit():
+    cmp = lu.compare({"a": lambda: time.sleep(0.02), "b": lambda: time.sleep(0.02)}, max_time=0.01, min_rounds=6)
+    assert cmp.rounds == 6 and all(t.repeat == 6 for t in cmp.timings)
+
+
+def test_compare_uses_named_baseline_and_gives_verdicts_for_the_others():
+    cmp = lu.compare({"a": python_work(), "b": python_work(), "c": python_work()}, baseline="b", max_time=0.1)
+    assert set(cmp.verdicts) == {"a", "c"} and cmp["a"].baseline == "b"
+    with pytest.raises(KeyError, match="is the baseline"):
+        cmp["b"]
+    with pytest.raises(KeyError, match="no version 'd'"):
+        cmp["d"]
+
+
+@pytest.mark.parametrize(
+    "versions, options, error, message",
+    [
+        ({"only": np.sort}, {}, ValueError, "at least two versions"),
+        ([np.sort, np.sort], {}, TypeError, "dict of label -> callable"),
+        ({"a": np.sort, "b": np.arange(3)}, {}, TypeError, "version 'b' must be callable"),
+        ({"a": np.sort, "b": np.sort}, {"baseline": "c"}, ValueError, "baseline 'c' is not one of the versions"),
+        ({"a": np.sort, 3: np.sort}, {}, TypeError, "labels must be non-empty strings"),
+        ({"a": np.sort, "b": np.sort}, {"max_time": 0}, ValueError, "max_time must be a positive number"),
+        ({"a": np.sort, "b": np.sort}, {"min_rounds": 5}, ValueError, "min_rounds must be at least 6"),
+        ({"a": np.sort, "b": np.sort}, {"threshold": 0.001}, ValueError, "threshold must be between"),
+    ],
+)
+def test_compare_rejects_bad_input_clearly(versions, options, error, message):
+    with pytest.raises(error, match=message):
+        lu.compare(versions, np.arange(3), **options)
+
+
+# --- verdicts and their words -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ratio, low, high, verdict, phrase",
+    [
+        (2.1, 1.9, 2.3, "faster", "ran 2.1 times as fast as NumPy"),
+        (1 / 1.3, 0.74, 0.8, "slower", "took 1.3 times as long as NumPy"),
+        (1.01, 0.98, 1.03, "no measurable difference", "showed no measurable difference from NumPy (within 5 %)"),
+        (1.03, 1.02, 1.04, "no measurable difference", "showed no measurable difference from NumPy (within 5 %)"),
+        (1.2, 0.9, 1.4, "no measurable difference", "showed no measurable difference from NumPy (within 40 %)"),
+        (1.06, 1.055, 1.07, "faster", "ran 1.06 times as fast as NumPy"),
+        (1 / 1.06, 0.93, 0.95, "slower", "took 1.06 times as long as NumPy"),
+        (25.4, 24.0, 26.0, "faster", "ran 25 times as fast as NumPy"),
+        (1500.0, 1400.0, 1600.0, "faster", "ran 1,500 times as fast as NumPy"),
+    ],
+)
+def test_verdict_words(ratio, low, high, verdict, phrase):
+    v = lu.Verdict("Numba", "NumPy", ratio, low, high, threshold=0.05)
+    assert v.verdict == verdict
+    assert v.phrase == phrase
+    assert v.sentence == f"Numba {phrase}."
+
+
+def test_verdict_words_never_say_one_times_or_neither():
+    for ratio in np.linspace(0.5, 2.0, 301):
+        v = lu.Verdict("a", "b", ratio, ratio * 0.99, ratio * 1.01, threshold=0.01)
+        for text in (v.phrase, v.short):
+            assert "1.00 times" not in text and "1.0 times" not in text and "neither" not in text, text
+
+
+def test_verdict_record_round_trips_and_is_plain_data():
+    import ast
+
+    v = lu.Verdict("Numba", "NumPy", 2.1, 1.9, 2.3)
+    record = v.record()
+    assert ast.literal_eval(repr(record)) == record
+    assert record["kind"] == "verdict" and record["phrase"] == v.phrase
+    assert lu.Verdict.from_record(record) == v
+
+
+@pytest.mark.parametrize(
+    "ratio, low, high, threshold, message",
+    [(2.0, 2.1, 2.3, 0.05, "low <= ratio <= high"), (-1.0, -2, 0, 0.05, "positive finite"),
+     (1.0, 0.9, 1.1, 0.0, "threshold must be between")],
+)
+def test_verdict_rejects_impossible_numbers(ratio, low, high, threshold, message):
+    with pytest.raises(ValueError, match=message):
+        lu.Verdict("a", "b", ratio, low, high, threshold)
+
+
+def test_comparison_glue_puts_words_ratio_and_record_on_the_page(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(lu, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    x = np.random.default_rng(0).random(20_000)
+    cmp = lu.compare({"sort": lambda: np.sort(x), "sort twice": lambda: (np.sort(x), np.sort(x))[1]}, max_time=0.1)
+    cmp.glue("double-sort", "sort twice")
+    assert glued["double-sort"] == cmp["sort twice"].phrase
+    assert glued["double-sort-ratio"] == cmp["sort twice"].ratio
+    assert glued["double-sort-verdict"] == cmp["sort twice"].record()
+
+
+def test_format_table_shows_a_comparison_with_intervals_and_verdicts():
+    cmp = lu.compare({"once": sort_work(), "twice": lambda w=sort_work(): (w(), w())[1]}, max_time=0.1)
+    text = lu.format_table(cmp)
+    assert list(text.columns) == ["median", "fastest", "spread", "runs", "first call", "busy cores",
+                                  "speed ratio [95 % interval]", "verdict"]
+    assert text.loc["once", "verdict"] == "baseline"
+    assert text.loc["twice", "verdict"].endswith("times as long")
+    assert text.loc["twice", "speed ratio [95 % interval]"].startswith("0.")
+    assert text.loc["twice", "median"].split()[-1] in {"ms", "µs"}
+
+
+def test_plots_accept_a_comparison():
+    import matplotlib.pyplot as plt
+
+    cmp = lu.compare({"1 thread": python_work(), "2 threads": python_work()}, max_time=0.05)
+    fig = lu.bar_timings(cmp, title="t")
+    assert len(fig.axes[0].patches) == 2
+    fig2 = lu.scaling_plot([1, 2], cmp, xlabel="threads", title="t")
+    measured = fig2.axes[0].lines[0]
+    assert measured.get_ydata()[0] == pytest.approx(1.0)
+    plt.close(fig)
+    plt.close(fig2)

@@ -115,3 +115,18 @@ def test_notebook_runs_as_downloaded(site, doc, tmp_path, published_utils, monke
     shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     glued = len(re.findall(r"\bglue\([^)]*\bfig", "\n".join(c.source for c in nb.cells if c.cell_type == "code")))
     assert len(shown) >= glued, "figures glued for the site are not shown when the notebook runs"
+
+
+def test_setup_cell_installs_what_lecture_utils_imports():
+    """Every package lecture_utils imports (at the top or inside a helper) is installed by the set-up cell."""
+    import ast
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import notebooks
+
+    tree = ast.parse((ROOT / "lectures" / "lecture_utils.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    # jax is imported only where it is installed already (to list accelerators).
+    needed = (imported & set(notebooks.IMPORT_TO_DISTS)) - {"jax"}
+    assert needed <= set(notebooks.LECTURE_UTILS_IMPORTS), needed - set(notebooks.LECTURE_UTILS_IMPORTS)
