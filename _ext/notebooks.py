@@ -45,7 +45,6 @@ IMPORT_TO_DISTS = {
     "numpy": ["numpy"],
     "numba": ["numba"],
     "jax": ["jax", "jaxlib"],
-    "quantecon": ["quantecon"],
     "matplotlib": ["matplotlib"],
     "pandas": ["pandas"],
     "scipy": ["scipy"],

@@ -1165,7 +1165,7 @@ def scaling_plot(
 # Machine summary
 # ---------------------------------------------------------------------------
 
-_LIBRARIES = ["numpy", "numba", "jax", "jaxlib", "quantecon", "matplotlib", "torch", "cupy"]
+_LIBRARIES = ["numpy", "scipy", "numba", "jax", "jaxlib", "matplotlib", "torch", "cupy"]
 
 
 #: Set by the Makefile to the load average (1, 5, 15 minutes) when the build started.

@@ -55,5 +55,5 @@ def test_installed_versions_match_pins():
 
 
 def test_core_packages_are_pinned():
-    core = {"jupyter-book", "jupytext", "myst-nb", "numpy", "numba", "jax", "jaxlib", "quantecon", "matplotlib"}
+    core = {"jupyter-book", "jupytext", "myst-nb", "numpy", "numba", "jax", "jaxlib", "matplotlib", "scipy"}
     assert core <= set(requirements())
