@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.installed
 BUILD  := _build
 # -W turns Sphinx warnings into errors; --keep-going reports all of them before failing.
 JB_FLAGS := --warningiserror --keep-going
-# Tells lecture_utils.glue that it runs inside the site build (see lectures/lecture_utils.py).
-SITE_BUILD := LECTURES_SITE_BUILD=1
+# Tells lecture_utils.glue that it runs inside the site build (see lectures/lecture_utils.py),
+# and records the load average when the build started for the status page.
+SITE_BUILD := LECTURES_SITE_BUILD=1 LECTURES_BUILD_LOAD="$$($(BIN)/python -c 'import os; print(*os.getloadavg())')"
 
-.PHONY: book book-nosolutions test browser env clean clean-cache bench-build check-determinism gpu-bench pdf
+.PHONY: book book-nosolutions test browser env clean clean-cache bench-build check-determinism noise-threshold gpu-bench pdf
 
 env: $(STAMP)
 
@@ -23,15 +24,12 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 # The execution cache keys on each notebook's code only; results also depend on the
-# shared helpers and the pinned packages, so a change to either starts a clean build.
-CACHE_STAMP := $(BUILD)/.cache-inputs
+# shared helpers, the pins, the recorded results and the machine, so a change to any of
+# them (by content) starts a clean build (scripts/cache_key.py).
+CACHE_KEY := $(BIN)/python scripts/cache_key.py $(BUILD)
 
-# The GPU lecture also reads the recorded GPU results through scripts/gpu_bench.py.
-$(CACHE_STAMP): lectures/lecture_utils.py requirements.txt scripts/gpu_bench.py $(wildcard lectures/data/gpu_results.json)
-	rm -rf $(BUILD)
-	mkdir -p $(BUILD) && touch $(CACHE_STAMP)
-
-book: $(STAMP) $(CACHE_STAMP)
+book: $(STAMP)
+	@$(CACHE_KEY)
 	@$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) || { \
 	  echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
 	  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; \
@@ -44,7 +42,8 @@ book: $(STAMP) $(CACHE_STAMP)
 # The same site without worked solutions, for instructors, in _build/nosolutions/_build/html.
 # It reuses the main build's execution cache, so only changed lectures execute.
 NOSOL := $(BUILD)/nosolutions
-book-nosolutions: $(STAMP) $(CACHE_STAMP)
+book-nosolutions: $(STAMP)
+	@$(CACHE_KEY)
 	mkdir -p $(NOSOL)
 	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); \
 	  c['title'] += ' (exercises without solutions)'; c['sphinx']['config']['lectures_hide_solutions'] = True; \
@@ -75,9 +74,14 @@ pdf: book browser
 gpu-bench: $(STAMP)
 	$(BIN)/python scripts/gpu_bench.py
 
-# Two cold builds: non-timing outputs (cells not tagged `timing`) must be identical.
+# Two cold builds: non-timing outputs (cells not tagged `timing`) must be identical, and no
+# glued sentence may change its words (a verdict flip).
 check-determinism: $(STAMP)
 	$(BIN)/python scripts/check_determinism.py
+
+# A/A comparisons on this machine, quiet and with one core busy: how lecture_utils.NOISE_THRESHOLD was chosen.
+noise-threshold: $(STAMP)
+	$(BIN)/python scripts/noise_threshold.py
 
 clean:
 	rm -rf $(BUILD)/html $(BUILD)/jupyter_execute $(BUILD)/.doctrees
