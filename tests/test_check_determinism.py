@@ -51,3 +51,49 @@ def test_stream_chunks_and_object_addresses_do_not_count():
     c = notebook(("lock", "<RLock at 0x7f01>\n", []))
     d = notebook(("lock", "<RLock at 0x7f99>\n", []))
     assert check_determinism.differences({"lec": c}, {"lec": d}) == []
+
+
+def glue_cell(values, tags=(), display=False):
+    """A code cell that glued `values` ({name: python value}) as myst-nb's glue does."""
+    cell = nbformat.v4.new_code_cell("lu.glue(...)", metadata={"tags": list(tags)})
+    prefix = "" if display else check_determinism.GLUE_PREFIX
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={prefix + "text/plain": repr(value)},
+                               metadata={"scrapbook": {"name": name, "mime_prefix": prefix}})
+        for name, value in values.items()
+    ]
+    return cell
+
+
+def glue_notebook(*cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells.extend(cells)
+    return nb
+
+
+def test_hidden_glued_values_are_compared():
+    a = glue_notebook(glue_cell({"mean": 0.51}))
+    b = glue_notebook(glue_cell({"mean": 0.52}))
+    assert len(check_determinism.differences({"lec": a}, {"lec": b})) == 1
+
+
+def test_glued_sentences_keep_strings_with_words_only():
+    nb = glue_notebook(glue_cell({"verdict": "ran 2.1 times as fast as NumPy", "time": "12.3 ms",
+                                  "ratio": 2.1, "count": "1,000"}, tags=["timing"]))
+    assert check_determinism.glued_sentences(nb) == {"verdict": "ran 2.1 times as fast as NumPy"}
+
+
+def test_verdict_flip_is_reported_in_timing_cells_and_numbers_are_masked():
+    first = {"lec": glue_notebook(glue_cell({"a": "ran 2.1 times as fast as NumPy", "b": "took 12 ms, 3 % more"},
+                                            tags=["timing"]))}
+    same_words = {"lec": glue_notebook(glue_cell({"a": "ran 1.9 times as fast as NumPy", "b": "took 9.5 ms, 10 % more"},
+                                                 tags=["timing"]))}
+    flipped = {"lec": glue_notebook(glue_cell({"a": "took 1.2 times as long as NumPy", "b": "took 12 ms, 3 % more"},
+                                              tags=["timing"]))}
+    assert check_determinism.verdict_flips(first, same_words) == []
+    (flip,) = check_determinism.verdict_flips(first, flipped)
+    assert flip.startswith("lec, a:") and "as fast as" in flip and "as long as" in flip
+
+
+def test_masked_replaces_every_number():
+    assert check_determinism.masked("1,234.5 times, -3 %, 1e-05 and 2.0x") == "# times, # %, # and #x"
