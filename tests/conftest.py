@@ -15,6 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 EXECUTED = ROOT / "_build" / "jupyter_execute"
+EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"
 
 sys.path.insert(0, str(ROOT / "lectures"))
 
@@ -66,47 +67,128 @@ def site() -> Path:
     return HTML
 
 
-@pytest.fixture(scope="session")
-def glued(site):
-    """glued(lecture) -> {name: value} of everything the executed lecture glued.
+def joined(value) -> str:
+    """Notebook text fields are a string or a list of lines."""
+    return value if isinstance(value, str) else "".join(value)
 
-    Numbers come back as Python numbers, strings as strings, figures as their
-    text summary ('<Figure size ...>').
+
+# --- any notebook cell (a dict), executed or synthetic ---------------------------
+
+
+def source(cell: dict) -> str:
+    return joined(cell["source"])
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def text_output(cell: dict) -> str:
+    """What the cell printed and showed as text: its streams (stdout and stderr) and
+    the text/plain of its results and displays. Values glued for the page are kept
+    under another mime type by myst-nb and are not part of it."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream":
+            parts.append(joined(out["text"]))
+        elif out["output_type"] in ("execute_result", "display_data"):
+            parts.append(joined(out["data"].get("text/plain", "")))
+    return "".join(parts)
+
+
+def stderr(cell: dict) -> str:
+    """What the cell wrote to stderr."""
+    return "".join(joined(out["text"]) for out in cell.get("outputs", [])
+                   if out["output_type"] == "stream" and out["name"] == "stderr")
+
+
+@functools.cache
+def _execution_cache():
+    from jupyter_cache import get_cache
+
+    return get_cache(EXECUTION_CACHE)
+
+
+class Lecture:
+    """One lecture as the site build ran it: its source, its executed notebook and what it glued.
+
+    Get one from the `lecture` fixture: `lecture("choosing")`. The notebook and
+    the glued values are read on first use. For one cell, use the functions
+    source, tags, text_output and stderr of this module.
     """
 
-    def load(lecture: str) -> dict:
-        path = EXECUTED / "lectures" / f"{lecture}.glue.json"
-        if not path.exists():
-            pytest.fail(f"{path.relative_to(ROOT)} missing: lecture {lecture!r} did not execute or glued nothing")
+    def __init__(self, name: str):
+        self.name = name
+        self.path = ROOT / "lectures" / f"{name}.md"
+        assert self.path.exists(), f"no lecture {name!r}: {self.path.relative_to(ROOT)} does not exist"
+
+    def __repr__(self) -> str:
+        return f"Lecture({self.name!r})"
+
+    @functools.cached_property
+    def source(self) -> str:
+        """The lecture's MyST markdown text."""
+        return self.path.read_text()
+
+    @functools.cached_property
+    def notebook(self) -> dict:
+        """The executed notebook (with outputs) as a dict.
+
+        Read from the execution cache: when a lecture comes from the cache,
+        myst-nb writes its copy in _build/jupyter_execute without outputs. The
+        cache is searched for the lecture's code as it is now, so an older
+        version that executed does not stand in for one that failed.
+        """
+        import jupytext
+
+        cache = _execution_cache()
+        try:
+            record = cache.match_cache_notebook(jupytext.reads(self.source, fmt="myst"))
+        except KeyError:
+            pytest.fail(f"lecture {self.name!r}, as it is now, is not in the execution cache: it did not execute")
+        return json.loads(json.dumps(cache.get_cache_bundle(record.pk).nb))
+
+    @functools.cached_property
+    def glued(self) -> dict:
+        """{name: value} of everything the executed lecture glued ({} if it glued nothing).
+
+        Numbers, dicts and other literals come back as Python values, strings as
+        strings, figures as their text summary ('<Figure size ...>').
+        """
+        path = EXECUTED / "lectures" / f"{self.name}.glue.json"
+        if not path.exists():  # myst-nb writes the file only for a lecture that glued something
+            assert self.notebook, self.name  # fails if the lecture did not execute
+            return {}
         values = {}
         for name, output in json.loads(path.read_text()).items():
-            text = output["data"]["text/plain"]
+            text = joined(output["data"]["text/plain"])
             try:
                 values[name] = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 values[name] = text
         return values
 
-    return load
+    @property
+    def code_cells(self) -> list[dict]:
+        return [c for c in self.notebook["cells"] if c["cell_type"] == "code"]
+
+    def cells_tagged(self, tag: str) -> list[dict]:
+        """The code cells that carry the cell tag `tag`."""
+        return [c for c in self.code_cells if tag in tags(c)]
+
+    def cell(self, snippet: str) -> dict:
+        """The one code cell whose source contains `snippet`."""
+        cells = [c for c in self.code_cells if snippet in source(c)]
+        assert len(cells) == 1, f"{self.name}: expected one code cell containing {snippet!r}, found {len(cells)}"
+        return cells[0]
+
+    def checked(self, name: str) -> None:
+        """Assert that the check cell `name` ran: it ends with `lu.glue("checked-<name>", True)`."""
+        flag = self.glued.get(f"checked-{name}")
+        assert flag is True, f"{self.name}: checked-{name} was not glued as True (got {flag!r}): the check did not run"
 
 
 @pytest.fixture(scope="session")
-def executed_notebook(site):
-    """executed_notebook(lecture) -> the executed notebook (with outputs) as a dict.
-
-    Read from the execution cache: when a lecture comes from the cache, myst-nb
-    writes its copy in _build/jupyter_execute without outputs.
-    """
-    from jupyter_cache import get_cache
-
-    cache = get_cache(ROOT / "_build" / ".jupyter_cache")
-
-    def load(lecture: str) -> dict:
-        source = str(ROOT / "lectures" / f"{lecture}.md")
-        records = [r for r in cache.list_cache_records() if r.uri == source]
-        if not records:
-            pytest.fail(f"lecture {lecture!r} is not in the execution cache: it did not execute")
-        newest = max(records, key=lambda r: r.created)
-        return json.loads(json.dumps(cache.get_cache_bundle(newest.pk).nb))
-
-    return load
+def lecture(site):
+    """lecture(name) -> the Lecture called `name` ('choosing'), the same object on every call."""
+    return functools.cache(Lecture)

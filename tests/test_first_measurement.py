@@ -1,14 +1,16 @@
-"""The first lecture executed and produced what its prose relies on."""
+"""The first lecture produced what its prose relies on."""
 
 import math
 
 import pytest
 
+from conftest import text_output
+
 LECTURE = "first_measurement"
 
 
-def test_glued_values_exist_and_are_sane(glued):
-    values = glued(LECTURE)
+def test_glued_values_exist_and_are_sane(lecture):
+    values = lecture(LECTURE).glued
     for figure in ["fig-surface", "fig-three-versions"]:
         assert values[figure].startswith("<Figure"), figure
     for name in ["speedup-numpy", "speedup-numba", "numba-compile-ratio"]:
@@ -19,11 +21,7 @@ def test_glued_values_exist_and_are_sane(glued):
         assert values[name].split()[-1] in {"s", "ms", "µs", "ns"}, name
 
 
-def test_reference_maximum_is_checked_and_correct(executed_notebook):
-    nb = executed_notebook(LECTURE)
-    check = [c for c in nb["cells"] if c["cell_type"] == "code" and "reference = grid_max_python(grid)" in "".join(c["source"])]
-    assert len(check) == 1, "the cell checking the three versions is missing"
-    (output,) = [o for o in check[0]["outputs"] if o["output_type"] == "execute_result"]
-    maximum = float("".join(output["data"]["text/plain"]).removeprefix("np.float64(").rstrip(")"))
+def test_reference_maximum_is_checked_and_correct(lecture):
+    out = text_output(lecture(LECTURE).cell("reference = grid_max_python(grid)"))
+    maximum = float(out.strip().removeprefix("np.float64(").rstrip(")"))
     assert maximum == pytest.approx(1.0, abs=1e-4) and maximum < 1.0  # even N: origin not on the grid
-

@@ -1,55 +1,27 @@
-"""The JAX-across-devices lecture executed, checked its results, and glued what its prose relies on.
+"""The JAX-across-devices lecture checked its results and glued what its prose relies on.
 
+tests/test_lectures.py checks what every lecture must do (it ran without errors or
+stderr, timing cells are tagged, ...); this file checks what this lecture claims.
 Timings vary from build to build, so these tests check that measured values exist
 and are sane, and that the relations the prose states hold, never speed targets.
 """
 
 import math
-import re
 
 import pytest
 
+from conftest import source, text_output
+
 LECTURE = "jax_devices"
-LOCAL_PATH = re.compile(r"/(tmp|root|home|work|Users)/")
 
-
-@pytest.fixture(scope="module")
-def values(glued):
-    return glued(LECTURE)
-
-
-@pytest.fixture(scope="module")
-def code_cells(executed_notebook):
-    return [c for c in executed_notebook(LECTURE)["cells"] if c["cell_type"] == "code"]
-
-
-def source(cell):
-    return "".join(cell["source"])
-
-
-def text_output(cell):
-    parts = []
-    for out in cell["outputs"]:
-        if out["output_type"] == "stream":
-            parts.append("".join(out["text"]))
-        elif out["output_type"] in ("execute_result", "display_data"):
-            parts.append("".join(out["data"].get("text/plain", "")))
-    return "".join(parts)
-
-
-def the_cell(code_cells, snippet):
-    cells = [c for c in code_cells if snippet in source(c)]
-    assert len(cells) == 1, f"expected one cell containing {snippet!r}, found {len(cells)}"
-    return cells[0]
-
-
-def test_devices_are_configured_before_anything_runs(code_cells):
-    first = source(code_cells[0])
+def test_devices_are_configured_before_anything_runs(lecture):
+    first = source(lecture(LECTURE).code_cells[0])
     assert 'jax.config.update("jax_num_cpu_devices", NUM_DEVICES)' in first
     assert "jnp." not in first and "lecture_utils" not in first
 
 
-def test_devices_and_shards(values):
+def test_devices_and_shards(lecture):
+    values = lecture(LECTURE).glued
     assert values["n-devices"] == 4
     assert values["cores"] >= 1
     assert values["grid-n"] % values["n-devices"] == 0
@@ -59,7 +31,8 @@ def test_devices_and_shards(values):
     assert values["max-holders"] == "1 and 2"
 
 
-def test_monte_carlo(values):
+def test_monte_carlo(lecture):
+    values = lecture(LECTURE).glued
     mean, stderr, fine = values["mc-mean"], values["mc-stderr"], values["fine-mean"]
     for value in (mean, stderr, fine):
         assert isinstance(value, float) and math.isfinite(value) and value > 0
@@ -70,7 +43,8 @@ def test_monte_carlo(values):
     assert len(values["fold-in-sentence"]) > 20
 
 
-def test_timings_and_their_wording(values):
+def test_timings_and_their_wording(lecture):
+    values = lecture(LECTURE).glued
     for name in ["split-speedup", "mc-speedup", "busy-one", "busy-split"]:
         value = values[name]
         assert isinstance(value, float) and math.isfinite(value) and value > 0, (name, value)
@@ -86,13 +60,9 @@ def test_timings_and_their_wording(values):
     assert ("no real parallelism" in sentence) == (not more_cores)
 
 
-def test_checks_ran_without_errors_or_stderr(code_cells):
-    for cell in code_cells:
-        for out in cell["outputs"]:
-            assert out["output_type"] != "error", source(cell)[:200]
-            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), (
-                f"stderr in cell:\n{source(cell)[:200]}\n{''.join(out['text'])[:500]}")
-        assert not LOCAL_PATH.search(text_output(cell)), source(cell)[:200]
+def test_result_checks_are_in_the_lecture(lecture):
+    """The cells that check results against a reference are there (tests/test_lectures.py: every cell ran)."""
+    code = [source(c) for c in lecture(LECTURE).code_cells]
     for snippet in [
         "assert n_devices == NUM_DEVICES",
         "np.testing.assert_allclose(share, values / values.sum()",
@@ -109,21 +79,19 @@ def test_checks_ran_without_errors_or_stderr(code_cells):
         "assert np.all(same_key_sums == same_key_sums[0])",
         "np.testing.assert_allclose(normalised_sm, normalised_pmap",
     ]:
-        cells = [c for c in code_cells if snippet in source(c)]
-        assert cells, f"no cell contains {snippet!r}"
-        for cell in cells:
-            assert cell.get("execution_count") is not None, f"cell with {snippet!r} did not run"
+        assert any(snippet in text for text in code), f"no code cell contains {snippet!r}"
 
 
-def test_what_the_prose_shows(code_cells, values):
-    n, d = values["grid-n"], values["n-devices"]
-    assert "[0.1 0.2 0.3 0.4]" in text_output(the_cell(code_cells, 'jax.pmap(lambda v: v / lax.psum(v, "i")'))
-    split_table = text_output(the_cell(code_cells, "shard_table(grid_split)"))
+def test_what_the_prose_shows(lecture):
+    lec = lecture(LECTURE)
+    n, d = lec.glued["grid-n"], lec.glued["n-devices"]
+    assert "[0.1 0.2 0.3 0.4]" in text_output(lec.cell('jax.pmap(lambda v: v / lax.psum(v, "i")'))
+    split_table = text_output(lec.cell("shard_table(grid_split)"))
     for device in range(d):
         assert f"cpu:{device}" in split_table
     assert f"({n // d},)" in split_table
-    assert f"float32[{n}@devices]" in text_output(the_cell(code_cells, "grid_split = jax.device_put(grid, split)"))
-    rows = text_output(the_cell(code_cells, "values_split = jax.jit(f_grid)"))
+    assert f"float32[{n}@devices]" in text_output(lec.cell("grid_split = jax.device_put(grid, split)"))
+    rows = text_output(lec.cell("values_split = jax.jit(f_grid)"))
     assert f"float32[{n}@devices,{n}]" in rows and f"({n // d}, {n})" in rows
-    assert "'all-reduce'" in text_output(the_cell(code_cells, "compiled_text = grid_max.lower"))
-    assert "single device" in text_output(the_cell(code_cells, "mean_single, _ = estimate("))
+    assert "'all-reduce'" in text_output(lec.cell("compiled_text = grid_max.lower"))
+    assert "single device" in text_output(lec.cell("mean_single, _ = estimate("))
