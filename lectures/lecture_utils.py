@@ -71,6 +71,7 @@ __all__ = [
     "use_style",
     "COLORS",
     "bar_timings",
+    "samples_plot",
     "scaling_plot",
     "machine_summary",
     "machine_fingerprint",
@@ -1086,6 +1087,52 @@ def bar_timings(
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.6, len(timings) - 0.4)
     ax.set_xlabel(f"median time per call ({unit})" + (", log scale" if log else ""))
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def samples_plot(
+    timings: Comparison | Sequence[Timing],
+    *,
+    title: str,
+    log: bool = False,
+    ax=None,
+):
+    """Every sample of each version as a dot, with a bar at its median: the variability behind a summary.
+
+    One row per version (``timings`` may be a :class:`Comparison`).  The time
+    axis starts at zero unless ``log=True``.  Returns the matplotlib ``Figure``.
+    """
+    if isinstance(timings, Comparison):
+        timings = timings.timings
+    timings = list(timings)
+    if not timings or not all(isinstance(t, Timing) for t in timings):
+        raise ValueError("samples_plot needs a Comparison or at least one Timing")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.0, 0.7 * len(timings) + 1.4))
+    else:
+        fig = ax.figure
+    med = np.array([t.median for t in timings])
+    scale, unit = next(((s, u) for s, u in _TIME_UNITS if med.min() >= s), _TIME_UNITS[-1])
+    y = np.arange(len(timings))[::-1]
+    for i, (yi, t) in enumerate(zip(y, timings)):
+        samples = np.asarray(t.times) / scale
+        offsets = np.linspace(-0.18, 0.18, len(samples)) if len(samples) > 1 else np.zeros(1)
+        color = COLORS[i % len(COLORS)]
+        ax.scatter(samples, yi + offsets, s=14, color=color, alpha=0.6, zorder=3)
+        ax.plot([t.median / scale] * 2, [yi - 0.3, yi + 0.3], color="k", linewidth=2, zorder=4)
+    ax.plot([], [], color="k", linewidth=2, label="median")
+    ax.scatter([], [], s=14, color="0.5", label="one run")
+    if log:
+        ax.set_xscale("log")
+    else:
+        ax.set_xlim(0, max(max(t.times) for t in timings) / scale * 1.1)
+    ax.set_yticks(y, [f"{t.label} ({t.repeat} runs)" for t in timings])
+    ax.set_ylim(-0.6, len(timings) - 0.4)
+    ax.set_xlabel(f"time per call ({unit})" + (", log scale" if log else ""))
     ax.set_title(title)
     ax.legend(loc="lower right")
     ax.grid(axis="y", visible=False)

@@ -726,3 +726,29 @@ def test_plots_accept_a_comparison():
     assert measured.get_ydata()[0] == pytest.approx(1.0)
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_samples_plot_shows_every_run_and_each_median():
+    import matplotlib.pyplot as plt
+
+    timings = [lu.Timing("a", (0.010, 0.012, 0.011)), lu.Timing("b", (0.020, 0.030))]
+    fig = lu.samples_plot(timings, title="t")
+    ax = fig.axes[0]
+    dots = [c for c in ax.collections if len(c.get_offsets())]
+    assert [len(c.get_offsets()) for c in dots] == [3, 2]
+    assert sorted(dots[0].get_offsets()[:, 0].tolist()) == pytest.approx([10, 11, 12])
+    assert ax.get_xlim()[0] == 0 and "ms" in ax.get_xlabel()
+    medians = [line.get_xdata()[0] for line in ax.lines if len(line.get_xdata())]
+    assert medians == pytest.approx([11, 25])
+    plt.close(fig)
+
+
+def test_samples_plot_accepts_a_comparison_and_rejects_nothing():
+    import matplotlib.pyplot as plt
+
+    cmp = lu.compare({"a": python_work(), "b": python_work()}, max_time=0.05)
+    fig = lu.samples_plot(cmp, title="t", log=True)
+    assert fig.axes[0].get_xscale() == "log"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="samples_plot needs"):
+        lu.samples_plot([], title="t")
