@@ -52,6 +52,7 @@ __all__ = [
     "cpu_seconds",
     "CpuUse",
     "cpu_use",
+    "busy_neighbour",
     "waiter_for",
     "block",
     "Timing",
@@ -129,12 +130,19 @@ def cores() -> int:
 def cpu_seconds() -> float:
     """CPU seconds used so far by this process's threads and by its child processes that ended.
 
-    A child process's time is counted once it has ended and been waited for (as a
-    process pool's workers are when the pool shuts down); a pool kept alive across
-    calls is not seen until then.
+    Read with :func:`resource.getrusage`, which counts in microseconds
+    (:func:`os.times` counts in ticks of 10 ms, too coarse for a sample of a
+    few milliseconds).  A child process's time is counted once it has ended
+    and been waited for (as a process pool's workers are when the pool shuts
+    down); a pool kept alive across calls is not seen until then.  Where
+    ``resource`` does not exist (Windows), only this process is counted.
     """
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return time.process_time()
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @dataclasses.dataclass
@@ -168,6 +176,34 @@ def cpu_use():
         yield use
     finally:
         use.wall, use.cpu = clock() - wall0, cpu_seconds() - cpu0
+
+
+@contextlib.contextmanager
+def busy_neighbour():
+    """Another process keeps a CPU busy while the block runs: the load of a shared machine.
+
+    The neighbour spins in a loop.  Where the operating system allows it
+    (Linux), it and the calling thread are pinned to the same core, so that
+    they take turns on it; the calling thread's cores are restored afterwards.
+    Work that other threads do (a BLAS pool) is not pinned.  The neighbour is
+    stopped when the block ends, even on an error.
+    """
+    import subprocess
+
+    neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    cores_before = os.sched_getaffinity(0) if hasattr(os, "sched_setaffinity") else None
+    try:
+        if cores_before is not None:
+            core = {min(cores_before)}
+            os.sched_setaffinity(neighbour.pid, core)
+            os.sched_setaffinity(0, core)
+        time.sleep(0.2)  # let it start spinning
+        yield neighbour
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+        if cores_before is not None:
+            os.sched_setaffinity(0, cores_before)
 
 
 def _leaves(value: Any):
@@ -899,7 +935,7 @@ def format_table(table):
         out = numbers.copy().astype(object)
         for column in ["median_s", "min_s", "first_call_s"]:
             out[column] = [("-" if np.isnan(v) else format_time(v)) for v in numbers[column]]
-        out["spread"] = [f"{100 * v:.0f} %" for v in numbers["spread"]]
+        out["spread"] = [f"{100 * v:.1f} %" if v < 0.1 else f"{100 * v:.0f} %" for v in numbers["spread"]]
         out["busy_cores"] = [f"{v:.2f}" for v in numbers["busy_cores"]]
         out["ratio"] = [
             "1" if label == table.baseline else f"{r:.3g} [{lo:.3g}, {hi:.3g}]"
@@ -1101,10 +1137,12 @@ def samples_plot(
     log: bool = False,
     ax=None,
 ):
-    """Every sample of each version as a dot, with a bar at its median: the variability behind a summary.
+    """Every sample of each version as a dot, with a black bar at its median: the variability behind a summary.
 
     One row per version (``timings`` may be a :class:`Comparison`).  The time
-    axis starts at zero unless ``log=True``.  Returns the matplotlib ``Figure``.
+    axis starts at zero unless ``log=True``.  There is no legend: say in the
+    caption that dots are runs and bars are medians.  Returns the matplotlib
+    ``Figure``.
     """
     if isinstance(timings, Comparison):
         timings = timings.timings
@@ -1124,17 +1162,17 @@ def samples_plot(
         color = COLORS[i % len(COLORS)]
         ax.scatter(samples, yi + offsets, s=14, color=color, alpha=0.6, zorder=3)
         ax.plot([t.median / scale] * 2, [yi - 0.3, yi + 0.3], color="k", linewidth=2, zorder=4)
-    ax.plot([], [], color="k", linewidth=2, label="median")
-    ax.scatter([], [], s=14, color="0.5", label="one run")
     if log:
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(mpl.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     else:
         ax.set_xlim(0, max(max(t.times) for t in timings) / scale * 1.1)
     ax.set_yticks(y, [f"{t.label} ({t.repeat} runs)" for t in timings])
     ax.set_ylim(-0.6, len(timings) - 0.4)
     ax.set_xlabel(f"time per call ({unit})" + (", log scale" if log else ""))
     ax.set_title(title)
-    ax.legend(loc="lower right")
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig

@@ -75,3 +75,14 @@ def test_size_exercise_compares_equal_work(values):
     for name in ["size-numpy", "size-numba"]:
         record = values[f"{name}-verdict"]
         assert record["version"] == "one grid of 2048 per side" and record["baseline"] == "64 grids of 256 per side"
+
+
+def test_one_core_claim_and_float32_check(lecture, values):
+    # "No version kept more than X cores busy: all three ran on one core."
+    assert values["busy-max"] < 1.3
+    lecture(LECTURE).checked("float32")
+
+
+def test_temporary_elision_explains_the_peak(values):
+    # "at most X of them are in memory at once, not four ... with a name for each array keep Y alive"
+    assert values["peak-arrays"] < values["peak-named-arrays"] <= 4.5

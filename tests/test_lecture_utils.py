@@ -752,3 +752,37 @@ def test_samples_plot_accepts_a_comparison_and_rejects_nothing():
     plt.close(fig)
     with pytest.raises(ValueError, match="samples_plot needs"):
         lu.samples_plot([], title="t")
+
+
+def test_cpu_seconds_resolves_milliseconds():
+    """Busy cores of a few-millisecond sample mean something only with a fine CPU clock."""
+    steps = set()
+    start = lu.cpu_seconds()
+    for _ in range(200):
+        value = lu.cpu_seconds()
+        if value != start:
+            steps.add(round(value - start, 6))
+            start = value
+    assert steps and min(steps) < 0.002, steps
+
+
+def test_compare_says_single_threaded_work_keeps_one_core_busy():
+    cmp = lu.compare({"sort": sort_work(), "sum": python_work()}, check=False, max_time=0.3)
+    for t in cmp.timings:
+        assert 0.7 < t.busy_cores < 1.2, (t.label, t.busy_cores)
+
+
+def test_busy_neighbour_slows_work_on_the_same_core_and_cleans_up():
+    import os
+
+    import psutil
+
+    work = lambda: sum(range(1_000_000))  # noqa: E731  (about 20 ms: longer than a scheduler time slice)
+    quiet = lu.timeit(work, repeat=10)
+    cores_before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    with lu.busy_neighbour() as neighbour:
+        loaded = lu.timeit(work, repeat=10)
+    assert not psutil.pid_exists(neighbour.pid) or psutil.Process(neighbour.pid).status() == psutil.STATUS_ZOMBIE
+    if cores_before is not None:
+        assert os.sched_getaffinity(0) == cores_before
+        assert loaded.median > 1.3 * quiet.median, (loaded, quiet)
