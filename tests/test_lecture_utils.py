@@ -148,25 +148,26 @@ def test_timing_str_mentions_label_median_and_first_call():
     assert "demo" in text and "2 ms" in text and "1 ms" in text and "500 ms" in text
 
 
-# --- block ------------------------------------------------------------------
+# --- waiting for asynchronous results ------------------------------------------
 
 
-def test_block_waits_inside_containers():
+def test_waiter_for_waits_inside_containers():
     items = [SlowFuture(0), {"a": SlowFuture(0)}, (SlowFuture(0),)]
-    assert lu.block(items) is items
+    wait = lu.waiter_for(items)
+    assert wait is not None
+    wait(items)
     assert items[0].waited and items[1]["a"].waited and items[2][0].waited
 
 
-def test_block_passes_plain_values_through():
-    x = np.arange(3)
-    assert lu.block(x) is x
-    assert lu.block(3.0) == 3.0
+def test_waiter_for_plain_values_is_none():
+    assert lu.waiter_for(np.arange(3)) is None
+    assert lu.waiter_for((3.0, [np.ones(2)])) is None
 
 
-def test_block_waits_for_jax_arrays():
-    jnp = pytest.importorskip("jax.numpy")
-    x = jnp.ones(1000) * 2
-    assert lu.block(x) is x
+def test_waiter_for_jax_arrays_is_jax_block_until_ready():
+    jax = pytest.importorskip("jax")
+    x = jax.numpy.ones(1000) * 2
+    assert lu.waiter_for(x) is jax.block_until_ready
     assert float(x.sum()) == 2000.0
 
 
