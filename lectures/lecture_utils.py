@@ -561,6 +561,14 @@ def _median_interval(ratios: np.ndarray, confidence: float) -> tuple[float, floa
     return float(interval.low), float(interval.high)
 
 
+def _verdict(version: str, baseline: str, version_times, baseline_times, threshold: float) -> Verdict:
+    """The verdict of one version against another from the rounds in which both were timed."""
+    ratios = np.asarray(baseline_times) / np.asarray(version_times)
+    low, high = _median_interval(ratios, CONFIDENCE)
+    estimate = float(np.median(ratios))
+    return Verdict(version, baseline, estimate, min(low, estimate), max(high, estimate), threshold)
+
+
 @dataclasses.dataclass(frozen=True)
 class Comparison:
     """The result of :func:`compare`: each version's timing and its verdict against the baseline.
@@ -584,6 +592,19 @@ class Comparison:
         if label not in self.labels:
             raise KeyError(f"no version {label!r}; the versions are {self.labels}")
         return self.timings[self.labels.index(label)]
+
+    def against(self, version: str, baseline: str) -> Verdict:
+        """The verdict of ``version`` against another version than the comparison's baseline.
+
+        Computed from the same interleaved rounds, exactly as :func:`compare`
+        computes the verdicts against its baseline: scaling against one
+        thread when the baseline is the serial loop, say.
+        """
+        if version == baseline:
+            raise ValueError(f"a version has no verdict against itself: {version!r}")
+        if baseline == self.baseline and version in self.verdicts:
+            return self.verdicts[version]
+        return _verdict(version, baseline, self.timing(version).times, self.timing(baseline).times, self.threshold)
 
     def __getitem__(self, label: str) -> Verdict:
         if label == self.baseline:
@@ -618,15 +639,16 @@ class Comparison:
             )
         return pd.DataFrame(rows, index=pd.Index(self.labels, name="version"))
 
-    def glue(self, name: str, version: str) -> None:
+    def glue(self, name: str, version: str, baseline: str | None = None) -> None:
         """Put one version's verdict on the page.
 
         Glues ``name`` (the :attr:`Verdict.phrase`, for ``{glue:text}``),
         ``name-ratio`` (the speed ratio, a float) and ``name-verdict`` (the
         :meth:`Verdict.record` the words were made from, which the tests
-        check the words against).
+        check the words against).  With ``baseline``, the verdict is against
+        that version instead of the comparison's baseline (:meth:`against`).
         """
-        verdict = self[version]
+        verdict = self[version] if baseline is None else self.against(version, baseline)
         glue(name, verdict.phrase)
         glue(f"{name}-ratio", float(verdict.ratio))
         glue(f"{name}-verdict", verdict.record())
@@ -652,6 +674,7 @@ def compare(
     min_rounds: int = 7,
     max_rounds: int = 200,
     sample_time: float = 0.01,
+    pause: float = 0.0,
     threshold: float = NOISE_THRESHOLD,
     check: bool = True,
     rtol: float = 1e-7,
@@ -692,7 +715,7 @@ def compare(
     Time limit: one call takes about ``max_time`` plus one first call and
     about ``2 * sample_time`` per version, or ``min_rounds`` rounds when
     those take longer (a version of one second costs at least seven
-    seconds).  The clock is :data:`clock`; the harness's own cost per call is
+    seconds); a ``pause`` counts towards ``max_time``.  The clock is :data:`clock`; the harness's own cost per call is
     measured and reported as ``overhead``, with a warning when it exceeds
     :data:`OVERHEAD_LIMIT` of a version's fastest sample.
 
@@ -704,6 +727,13 @@ def compare(
     baseline : str, optional
         Label of the version the others are compared with (the best serial
         version, by the site's convention).  Defaults to the first.
+    pause : float, default 0
+        Seconds to sleep, untimed, before each sample.  Use it when a version
+        leaves work running after it returns that would land on the next
+        sample: OpenBLAS's threads keep spinning for a while after each call
+        (measured in the lecture on implicit threads), and would otherwise
+        take a core from whichever version runs next and add their CPU time
+        to its busy cores.
     check : bool, default True
         Set to False only when versions legitimately return different
         objects; the lecture must then check them some other way.
@@ -732,6 +762,8 @@ def compare(
     _check_count("max_rounds", max_rounds, min_rounds)
     _check_seconds("max_time", max_time)
     _check_seconds("sample_time", sample_time)
+    if isinstance(pause, bool) or not isinstance(pause, (int, float)) or not 0 <= pause < 60:
+        raise ValueError(f"pause must be a number of seconds from 0 to 60, got {pause!r}")
     if not 0.01 <= threshold < 1:
         raise ValueError(f"threshold must be between 0.01 and 1, got {threshold}")
 
@@ -756,6 +788,8 @@ def compare(
     for call, wait in zip(calls, waits):
         number = 1
         for _ in range(3):
+            if pause:
+                time.sleep(pause)
             wall = _sample(call, number, wait)[0]
             if wall >= sample_time:
                 break
@@ -774,6 +808,8 @@ def compare(
         while rounds < max_rounds:
             for j in range(k):
                 i = (rounds + j) % k
+                if pause:
+                    time.sleep(pause)
                 wall, used = _sample(calls[i], numbers[i], waits[i])
                 times[i].append(wall / numbers[i])
                 cpu[i] += used
@@ -804,15 +840,10 @@ def compare(
             )
 
     # 5. Ratios and their intervals.
-    base = np.asarray(times[labels.index(baseline)])
-    verdicts = {}
-    for label, ts in zip(labels, times):
-        if label == baseline:
-            continue
-        ratios = base / np.asarray(ts)
-        low, high = _median_interval(ratios, CONFIDENCE)
-        estimate = float(np.median(ratios))
-        verdicts[label] = Verdict(label, baseline, estimate, min(low, estimate), max(high, estimate), threshold)
+    base = times[labels.index(baseline)]
+    verdicts = {
+        label: _verdict(label, baseline, ts, base, threshold) for label, ts in zip(labels, times) if label != baseline
+    }
     return Comparison(timings, baseline, verdicts, rounds, overhead, threshold)
 
 
@@ -976,6 +1007,31 @@ def peak_memory(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[An
         if not was_tracing:
             tracemalloc.stop()
     return result, max(peak - before, 0)
+
+
+def page_faults(func: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
+    """Minor page faults of this process during one call of ``func(*args, **kwargs)``.
+
+    A page fault is the operating system handing the process a fresh page of
+    memory on its first touch (4 KiB, or 2 MiB where huge pages are used, as
+    NumPy asks for large arrays on Linux): a large array that is allocated
+    anew costs one per page, an array that is reused costs none.  ``func`` is called once first, so that one-off
+    set-up (compilation, a first allocation) is not counted.
+
+    Raises
+    ------
+    RuntimeError
+        Where the operating system does not report page faults (Windows).
+    """
+    try:
+        import resource
+    except ImportError:
+        raise RuntimeError("page_faults needs the resource module (Linux, macOS); this system has none") from None
+    call = _bind(func, args, kwargs, "func")
+    call()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    call()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
 
 _TIME_UNITS = [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")]
@@ -1275,13 +1331,9 @@ def vector_extensions() -> list[str]:
     return [flag for flag in _VECTOR_FLAGS if flag in flags]
 
 
-def cache_sizes() -> dict[str, str]:
-    """Data and unified cache sizes by level, e.g. ``{'L1d': '32 KiB per core', 'L3': '16 MiB shared by 2 cores'}``.
-
-    Read from ``/sys`` on Linux (which also says how many cores share each
-    cache), from py-cpuinfo elsewhere.
-    """
-    sizes = {}
+def _caches() -> list[tuple[str, int, int]]:
+    """(level, bytes, cores sharing it) for each data or unified cache; sharing 0 where unknown."""
+    caches = []
     for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
         try:
             kind = (index / "type").read_text().strip()
@@ -1293,13 +1345,33 @@ def cache_sizes() -> dict[str, str]:
             sharing = _cpu_list_length((index / "shared_cpu_list").read_text())
         except (OSError, ValueError):
             continue
-        sizes[name] = format_bytes(number) + (f" shared by {sharing} cores" if sharing > 1 else " per core")
-    if not sizes:
+        caches.append((name, number, sharing))
+    if not caches:
         info = _cpu_info()
         for name, key in [("L1d", "l1_data_cache_size"), ("L2", "l2_cache_size"), ("L3", "l3_cache_size")]:
             if info.get(key):
-                sizes[name] = format_bytes(info[key])
-    return sizes
+                caches.append((name, int(info[key]), 0))
+    return caches
+
+
+def cache_bytes() -> dict[str, int]:
+    """Data and unified cache sizes in bytes by level, e.g. ``{'L1d': 32768, 'L2': 524288, 'L3': 16777216}``.
+
+    Empty where neither ``/sys`` (Linux) nor py-cpuinfo reports them.
+    """
+    return {name: number for name, number, _ in _caches()}
+
+
+def cache_sizes() -> dict[str, str]:
+    """Data and unified cache sizes by level, e.g. ``{'L1d': '32 KiB per core', 'L3': '16 MiB shared by 2 cores'}``.
+
+    Read from ``/sys`` on Linux (which also says how many cores share each
+    cache), from py-cpuinfo elsewhere.
+    """
+    return {
+        name: format_bytes(number) + (f" shared by {sharing} cores" if sharing > 1 else " per core" if sharing else "")
+        for name, number, sharing in _caches()
+    }
 
 
 def _cpu_list_length(text: str) -> int:

@@ -1,6 +1,7 @@
 """Unit tests for lectures/lecture_utils.py."""
 
 import math
+import threading
 import time
 
 import matplotlib
@@ -263,6 +264,24 @@ def test_peak_memory_counts_temporaries_that_are_freed():
     assert peak >= 16_000_000
 
 
+def test_page_faults_count_fresh_memory_and_not_reused_memory():
+    buffer = np.empty(2**22)  # 32 MiB, touched below before it is reused
+
+    def fresh():
+        np.ones(2**22)  # a new 32 MiB array: the system maps fresh pages on first touch
+
+    def reuse():
+        buffer.fill(1.0)
+
+    assert lu.page_faults(fresh) >= 16  # 8192 pages of 4 KiB, or 16 of 2 MiB where NumPy asks for huge pages
+    assert lu.page_faults(reuse) <= 2
+
+
+def test_page_faults_rejects_non_callable():
+    with pytest.raises(TypeError, match="func must be callable"):
+        lu.page_faults(3)
+
+
 def test_peak_memory_rejects_non_callable():
     with pytest.raises(TypeError, match="func must be callable"):
         lu.peak_memory(42)
@@ -379,6 +398,15 @@ def test_cache_sizes_read_levels_and_sharing():
     assert sizes, "no cache sizes found"
     assert all(name in {"L1d", "L2", "L3", "L4"} for name in sizes)
     assert all(text.split()[1] in {"B", "KiB", "MiB", "GiB"} for text in sizes.values())
+
+
+def test_cache_bytes_agree_with_the_sizes_shown_and_grow_by_level():
+    numbers, shown = lu.cache_bytes(), lu.cache_sizes()
+    assert list(numbers) == list(shown)
+    for name, number in numbers.items():
+        assert shown[name].startswith(lu.format_bytes(number))
+    levels = [numbers[name] for name in ("L1d", "L2", "L3") if name in numbers]
+    assert levels == sorted(levels)
 
 
 # --- cores, CPU time, BLAS ----------------------------------------------------
@@ -616,6 +644,55 @@ def test_compare_runs_min_rounds_even_past_the_time_limit():
     assert cmp.rounds == 6 and all(t.repeat == 6 for t in cmp.timings)
 
 
+def leaves_a_spinning_thread(seconds):
+    """A version that returns at once but leaves a thread burning CPU for `seconds`, as OpenBLAS does."""
+
+    def spin():
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    def version():
+        threading.Thread(target=spin, daemon=True).start()
+        time.sleep(0.005)
+
+    return version
+
+
+def test_compare_pause_keeps_a_versions_leftover_threads_off_the_next_sample():
+    def quiet():
+        time.sleep(0.005)
+
+    versions = {"quiet": quiet, "leaves a thread spinning": leaves_a_spinning_thread(0.03)}
+    kwargs = dict(sample_time=0.001, max_time=0.01, min_rounds=6, max_rounds=6, check=False)
+    without = lu.compare(versions, **kwargs)
+    paused = lu.compare(versions, pause=0.05, **kwargs)
+    # Without a pause the spinning thread's CPU time lands on the quiet version's samples.
+    assert without.timing("quiet").busy_cores > 0.5
+    assert paused.timing("quiet").busy_cores < 0.2
+
+
+def test_compare_gives_verdicts_between_any_two_versions_from_the_same_rounds():
+    def once():
+        return sum(range(3000))
+
+    def twice():
+        return sum(range(3000)) + sum(range(3000)) - sum(range(3000))
+
+    cmp = lu.compare({"once": once, "twice": twice, "twice again": twice}, max_time=0.3, check=False)
+    assert cmp.against("twice", "once") == cmp["twice"]
+    between = cmp.against("twice again", "twice")
+    assert (between.version, between.baseline) == ("twice again", "twice")
+    times = np.asarray(cmp.timing("twice").times) / np.asarray(cmp.timing("twice again").times)
+    assert between.ratio == pytest.approx(float(np.median(times)))
+    assert between.low <= between.ratio <= between.high
+    assert cmp.against("once", "twice").verdict == "faster"
+    with pytest.raises(ValueError, match="against itself"):
+        cmp.against("once", "once")
+    with pytest.raises(KeyError, match="no version 'thrice'"):
+        cmp.against("thrice", "once")
+
+
 def test_compare_uses_named_baseline_and_gives_verdicts_for_the_others():
     cmp = lu.compare({"a": python_work(), "b": python_work(), "c": python_work()}, baseline="b", max_time=0.1)
     assert set(cmp.verdicts) == {"a", "c"} and cmp["a"].baseline == "b"
@@ -636,6 +713,7 @@ def test_compare_uses_named_baseline_and_gives_verdicts_for_the_others():
         ({"a": np.sort, "b": np.sort}, {"max_time": 0}, ValueError, "max_time must be a positive number"),
         ({"a": np.sort, "b": np.sort}, {"min_rounds": 5}, ValueError, "min_rounds must be at least 6"),
         ({"a": np.sort, "b": np.sort}, {"threshold": 0.001}, ValueError, "threshold must be between"),
+        ({"a": np.sort, "b": np.sort}, {"pause": -1}, ValueError, "pause must be a number of seconds"),
     ],
 )
 def test_compare_rejects_bad_input_clearly(versions, options, error, message):
@@ -703,6 +781,9 @@ def test_comparison_glue_puts_words_ratio_and_record_on_the_page(monkeypatch):
     assert glued["double-sort"] == cmp["sort twice"].phrase
     assert glued["double-sort-ratio"] == cmp["sort twice"].ratio
     assert glued["double-sort-verdict"] == cmp["sort twice"].record()
+    cmp.glue("single-sort", "sort", baseline="sort twice")
+    assert glued["single-sort"] == cmp.against("sort", "sort twice").phrase
+    assert glued["single-sort-verdict"]["baseline"] == "sort twice"
 
 
 def test_format_table_shows_a_comparison_with_intervals_and_verdicts():
