@@ -44,6 +44,7 @@ NOTEBOOK_DIR = "_notebooks"
 IMPORT_TO_DISTS = {
     "numpy": ["numpy"],
     "numba": ["numba"],
+    "numexpr": ["numexpr"],
     "jax": ["jax", "jaxlib"],
     "matplotlib": ["matplotlib"],
     "pandas": ["pandas"],

@@ -1,0 +1,60 @@
+"""The implicit-threads lecture's own claims: what its prose says about its measurements.
+
+The shared contract (tests/test_lectures.py) checks that it executed cleanly and
+that its verdict sentences agree with their lu.compare records. These tests check
+the relations the prose states between measured values, never speed targets.
+"""
+
+import pytest
+
+LECTURE = "implicit_threads"
+
+
+@pytest.fixture(scope="module")
+def values(lecture):
+    return lecture(LECTURE).glued
+
+
+def test_checks_ran(lecture):
+    for name in ["numexpr-not-listed", "start-up"]:
+        lecture(LECTURE).checked(name)
+
+
+def test_numpy_blas_is_named_with_its_version(values):
+    # "NumPy's BLAS here is openblas 0.3.31..., with N threads on a machine with N cores."
+    assert values["blas-library"].split()[0] in {"openblas", "mkl", "blis", "accelerate"}
+    assert 1 <= values["blas-threads"] <= values["cores"]
+
+
+def test_blas_threads_spin_after_a_call_and_settle_after_the_pause(values):
+    # "Right after the product, with the main thread asleep, the process kept X cores busy:
+    # the BLAS threads spinning. 0.3 s later it kept Y."
+    assert values["spin-right-after"] > 0.5
+    assert values["spin-after-pause"] < 0.2
+
+
+def test_np_cos_runs_on_the_calling_thread(values):
+    # "np.cos showed no measurable difference ... the BLAS limit cannot change it, ... it runs
+    # on the calling thread"
+    assert values["cos-threads-verdict"]["verdict"] == "no measurable difference", values["cos-threads"]
+    assert values["cos-busy-default"] < 1.2 and values["cos-busy-one"] < 1.2
+
+
+def test_one_thread_limits_keep_one_core_busy(values):
+    for name in ["matmul", "cholesky", "numexpr"]:
+        assert values[f"{name}-busy-one"] < 1.2, name
+
+
+def test_threaded_calls_keep_more_cores_busy_where_there_are_cores(values):
+    if values["cores"] == 1:
+        pytest.skip("one core: no thread can add a busy core")
+    # The page reads the default busy cores beside the speed ratio: threads that ran show up.
+    for name in ["matmul", "numexpr"]:
+        assert values[f"{name}-busy-default"] > values[f"{name}-busy-one"] + 0.2, name
+
+
+def test_oversubscription_counts(values):
+    assert values["workers"] == values["cores"]
+    assert values["threads-in-all"] == values["workers"] * values["worker-threads"]
+    for name in ["oversubscribed", "one-process"]:
+        assert values[f"{name}-verdict"]["baseline"] == "pool, one BLAS thread per worker"
