@@ -157,8 +157,22 @@ class CpuUse:
         return self.cpu / self.wall
 
 
+def _live_children_cpu_seconds() -> float:
+    """CPU seconds used so far by this process's child processes that are still running."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:  # ended meanwhile: getrusage counts it once waited for
+            continue
+        total += times.user + times.system
+    return total
+
+
 @contextlib.contextmanager
-def cpu_use():
+def cpu_use(children: bool = False):
     """Measure how many cores a block of code keeps busy.
 
     >>> with cpu_use() as use:
@@ -167,14 +181,19 @@ def cpu_use():
     True
 
     Counts this process's threads and its child processes that ended inside
-    the block (see :func:`cpu_seconds`).
+    the block (see :func:`cpu_seconds`).  With ``children=True`` it also
+    counts the child processes still running, such as a process pool's
+    workers, through psutil.
     """
+    def used() -> float:
+        return cpu_seconds() + (_live_children_cpu_seconds() if children else 0.0)
+
     use = CpuUse()
-    cpu0, wall0 = cpu_seconds(), clock()
+    cpu0, wall0 = used(), clock()
     try:
         yield use
     finally:
-        use.wall, use.cpu = clock() - wall0, cpu_seconds() - cpu0
+        use.wall, use.cpu = clock() - wall0, used() - cpu0
 
 
 @contextlib.contextmanager

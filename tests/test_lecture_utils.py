@@ -419,6 +419,26 @@ def test_cores_is_the_affinity_mask():
     assert lu.cores() == expected
 
 
+def test_cpu_use_counts_running_child_processes_only_when_asked():
+    import subprocess
+    import sys
+
+    def spinning_child():
+        child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 5\nwhile time.time() < end: pass"])
+        time.sleep(0.3)  # let it start spinning
+        return child
+
+    for children, expected in [(True, lambda busy: busy > 0.5), (False, lambda busy: busy < 0.2)]:
+        child = spinning_child()
+        try:
+            with lu.cpu_use(children=children) as use:
+                time.sleep(0.3)
+        finally:
+            child.kill()
+            child.wait()
+        assert expected(use.busy_cores), (children, use.busy_cores)
+
+
 def test_cpu_use_sees_a_busy_core_and_an_idle_one():
     with lu.cpu_use() as spinning:
         end = time.perf_counter() + 0.2
