@@ -57,4 +57,27 @@ def test_oversubscription_counts(values):
     assert values["workers"] == values["cores"]
     assert values["threads-in-all"] == values["workers"] * values["worker-threads"]
     for name in ["oversubscribed", "one-process"]:
-        assert values[f"{name}-verdict"]["baseline"] == "pool, one BLAS thread per worker"
+        assert values[f"{name}-verdict"]["baseline"] == "the pool with one BLAS thread per worker"
+    # "the same products cost X CPU seconds ... against Y with one thread per worker (Z % more)"
+    assert values["cpu-oversubscribed"] > values["cpu-fixed"] > 0
+    assert values["cpu-extra-percent"] == pytest.approx(
+        100 * (values["cpu-oversubscribed"] / values["cpu-fixed"] - 1))
+
+
+def test_one_core_allowed_tells_openblas_from_numexpr(values):
+    # "OpenBLAS counts the cores the process may use, while numexpr counts the CPUs of the machine"
+    if isinstance(values["one-core-blas"], str):
+        pytest.skip("no CPU affinity on the build machine")
+    assert values["one-core-blas"] == 1
+    assert values["one-core-numexpr"] == min(values["cpu-count"], 16)
+
+
+def test_each_limit_acts_on_its_own_pool_only(values):
+    # The exercise: "Each tool controls only its own pool."
+    assert values["ex-matmul-blas-verdict"]["verdict"] == "slower", values["ex-matmul-blas"]
+    assert values["ex-numexpr-numexpr-verdict"]["verdict"] == "slower", values["ex-numexpr-numexpr"]
+    assert values["ex-matmul-busy-blas"] < 1.2 and values["ex-numexpr-busy-numexpr"] < 1.2
+    if values["cores"] > 1:  # the other library's limit leaves its threads running
+        assert values["ex-matmul-busy-numexpr"] > 1.3 and values["ex-numexpr-busy-blas"] > 1.3
+    for setting in ["none", "blas", "numexpr"]:
+        assert values[f"ex-cos-busy-{setting}"] < 1.2
