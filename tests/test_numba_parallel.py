@@ -32,7 +32,6 @@ def test_reference_maximum(lecture):
 def test_comparisons_name_the_right_versions(values):
     # Each sentence names a version and its baseline; the records must be those comparisons.
     expected = {
-        "prange-vs-serial": ("prange", "the serial loop"),
         "one-thread-vs-serial": ("prange on 1 thread", "the serial loop"),
         "threads-vs-one": (f"prange on {values['threads']} threads", "prange on 1 thread"),
         "all-threads-vs-serial": (f"prange on {values['threads']} threads", "the serial loop"),
@@ -49,6 +48,8 @@ def test_comparisons_name_the_right_versions(values):
         "parallel-fast-vs-fast": ("prange with fastmath", "the fastmath loop"),
         "plain-cache": ("a cached slice", "the large array"),
         "fast-cache": ("a cached slice", "the large array"),
+        "ufunc-one-thread": ("parallel target on 1 thread", "@vectorize"),
+        "cheap-one-thread": ("parallel target on 1 thread", "@vectorize"),
     }
     for name, (version, baseline) in expected.items():
         assert (record(values, name)["version"], record(values, name)["baseline"]) == (version, baseline), name
@@ -63,6 +64,34 @@ def test_efficiency_is_the_speedup_over_serial_per_thread(values):
     assert values["efficiency-top-low"] == pytest.approx(speedup["low"] / threads)
     assert values["efficiency-top-high"] == pytest.approx(speedup["high"] / threads)
     assert values["fig-thread-scaling"].startswith("<Figure")
+
+
+def test_efficiency_sentence_matches_its_interval(values):
+    # The sentence after the efficiency interval is chosen from that interval and the noise threshold.
+    threshold = record(values, "all-threads-vs-serial")["threshold"]
+    low, high = values["efficiency-top-low"], values["efficiency-top-high"]
+    within = 1 - threshold <= low and high <= 1 + threshold
+    assert values["efficiency-within"] is within
+    assert values["efficiency-sentence"].startswith("The whole interval lies within") == within
+    if values["efficiency-sentence"].startswith("The whole interval lies below"):
+        assert high < 1 - threshold
+    if values["efficiency-sentence"].startswith("The whole interval lies above"):
+        assert low > 1 + threshold
+
+
+def test_spinning_threads_and_the_pause(values):
+    # "Right after the loop the process kept X cores busy with nothing to do; PAUSE s later, Y."
+    assert values["spin-right-after"] > 0.2  # a worker spinning for a good part of the 10 ms
+    assert values["spin-after-pause"] < 0.1 < values["spin-right-after"]
+    assert 0 < values["pause"] <= 0.05
+    # With the pause, the serial loop's busy cores are its own: one core, not the spin of the last prange call.
+    assert values["serial-busy"] < 1.1
+
+
+def test_small_problems_lose(values):
+    # "A problem of that size cannot pay for its threads ... the prange loop took X times as long"
+    assert record(values, "small-prange")["verdict"] == "slower"
+    assert values["calls"] >= 1
 
 
 def test_the_lost_maximum(values):
@@ -80,8 +109,11 @@ def test_the_shared_slot_race(lecture, values):
 
 def test_diagnostics_shown_without_paths(lecture):
     lecture(LECTURE).checked("diagnostics")  # the hoisted allocation is values = np.empty(n)
-    out = text_output(lecture(LECTURE).cell("grid_max_diagnosed.parallel_diagnostics(level=3)"))
+    out = text_output(lecture(LECTURE).cell("report = diagnostics_text(grid_max_diagnosed)"))
     assert "rewritten as a serial loop" in out and "(fused)" in out and "hoisted" in out
+    # Whole sections, not cut sentences; the miscount the text explains is shown.
+    assert "--- After Optimisation ---" in out and "had 0 loop(s) fused" in out
+    assert "reused inside" in out and "the loop):" in out
     assert "<this cell>" in out and "ipykernel" not in out
 
 
@@ -100,6 +132,10 @@ def test_triangle_balance_and_chunksize_restored(lecture, values):
     # "Paired rows brought the busiest thread down to X %" (an equal share).
     assert values["share-paired"] == pytest.approx(100 / threads, abs=1)
     assert values["share-chunked"] > values["share-paired"]  # on the omp layer chunks stay contiguous
+    # "The first thread got the short rows: X % of the work, against an equal share of Y %."
+    assert values["share-first"] < values["share-equal"] == pytest.approx(100 / threads)
+    # "at best the loop runs 1 / X % = P times as fast as the serial triangle"
+    assert values["equal-predicted"] == pytest.approx(100 / values["share-default"])
 
 
 def test_monte_carlo_is_correct_and_reproducible(lecture, values):
@@ -119,10 +155,33 @@ def test_legacy_seed_is_not_reproducible_across_thread_counts(values):
 
 
 def test_ufunc_calls_and_svml(values):
-    # "called once per row, N times with N elements"
+    # "NumPy's iterator calls the inner loop N times with N elements"
     assert values["ufunc-calls"] == values["ufunc-call-size"] == values["grid-n"]
     assert values["svml"] is False  # "this build has no SVML"
-    assert record(values, "one-call")["version"] == "one call on full arrays"
+
+
+def test_parallel_ufunc_pays_per_element(values):
+    # "On one thread, with nothing to share, the parallel target took X times as long as @vectorize"
+    assert record(values, "ufunc-one-thread")["verdict"] == "slower"
+    assert record(values, "cheap-one-thread")["verdict"] == "slower"
+    # "... X ns more per element ... Y ns more per element: about the same extra per element"
+    cos_extra, cheap_extra = values["ufunc-one-thread-extra-ns"], values["cheap-one-thread-extra-ns"]
+    assert cos_extra > 0 and cheap_extra > 0
+    assert 0.5 < cos_extra / cheap_extra < 2
+    # "... about {inner-predicted} [for the N broadcast calls], a small part of the difference"
+    assert values["elements"] == f"{values['grid-n'] ** 2:,}"
+    # "that is why the parallel gufunc gains more from its threads than the parallel ufunc"
+    assert values["guvectorize-threads-ratio"] > values["vectorize-threads-ratio"]
+
+
+def test_crossover_against_the_price_of_a_parallel_loop(values):
+    # "The threads paid from n x n points on ...: there prange ran ... as fast as serial, and the serial
+    # loop took T, K times the price of one parallel loop"; "Parallel pays only once the serial time
+    # exceeds the price of a parallel loop"
+    if values["crossover-found"]:
+        assert values["crossover-verdict-verdict"]["verdict"] == "faster"
+        assert values["crossover-regions"] > 1
+        assert values["crossover-from"].startswith("The threads paid from ")
 
 
 def test_fastmath_bandwidth_numbers(values):
@@ -133,6 +192,13 @@ def test_fastmath_bandwidth_numbers(values):
     ratio = record(values, "fastmath-vs-serial")["ratio"]
     assert values["gbs-fast"] / values["gbs-serial"] == pytest.approx(ratio, rel=0.5)
     assert values["vector-size"].endswith("MiB")
+    # "The plain loop is held back by its chain of additions, not by memory: on a cached slice the same
+    # additions [gain little], a small gain next to the fastmath loop's."
+    assert record(values, "plain-cache")["ratio"] < 1.2
+    assert record(values, "fast-cache")["verdict"] == "faster"
+    assert record(values, "fast-cache")["ratio"] > 2 * record(values, "plain-cache")["ratio"]
+    # "A second core draws its own share: prange with fastmath ran X times as fast as the fastmath loop"
+    assert record(values, "parallel-fast-vs-fast")["verdict"] == "faster"
 
 
 def test_the_times_are_durations(values):
