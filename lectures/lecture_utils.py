@@ -53,6 +53,7 @@ __all__ = [
     "CpuUse",
     "cpu_use",
     "busy_neighbour",
+    "one_core",
     "waiter_for",
     "Timing",
     "timeit",
@@ -222,6 +223,48 @@ def busy_neighbour():
         neighbour.wait()
         if cores_before is not None:
             os.sched_setaffinity(0, cores_before)
+
+
+@contextlib.contextmanager
+def one_core():
+    """Run a block with every thread of this process on one core: a per-core comparison.
+
+    >>> with one_core():
+    ...     _ = sum(range(100_000))
+
+    Thread pools (OpenBLAS, XLA's CPU runtime, Numba's) size themselves when
+    they start and ignore later changes to thread-count settings, but every
+    thread obeys its CPU affinity.  This pins all the process's threads
+    (``/proc/self/task``) to the lowest core it may use, and those created in
+    the block inherit it; afterwards each thread gets its own cores back.  The
+    pool still runs its threads, which now take turns on one core.  Linux
+    only: elsewhere it raises :class:`NotImplementedError`.
+    """
+    tasks = Path("/proc/self/task")
+    if not hasattr(os, "sched_setaffinity") or not tasks.is_dir():
+        raise NotImplementedError(
+            "lu.one_core() pins threads with os.sched_setaffinity and /proc/self/task, which only "
+            f"Linux has; on {platform.system()} run the comparison without it"
+        )
+
+    def threads() -> list[int]:
+        return [int(name) for name in os.listdir(tasks)]
+
+    before: dict[int, set[int]] = {}
+    for tid in threads():
+        with contextlib.suppress(ProcessLookupError):  # a thread may end meanwhile
+            before[tid] = os.sched_getaffinity(tid)
+    core = {min(os.sched_getaffinity(0))}
+    try:
+        for tid in before:
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(tid, core)
+        yield
+    finally:
+        everything = set().union(*before.values())
+        for tid in threads():
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(tid, before.get(tid, everything))
 
 
 def _leaves(value: Any):

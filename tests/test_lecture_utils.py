@@ -1,6 +1,7 @@
 """Unit tests for lectures/lecture_utils.py."""
 
 import math
+import sys
 import threading
 import time
 
@@ -872,6 +873,33 @@ def test_compare_says_single_threaded_work_keeps_one_core_busy():
     cmp = lu.compare({"sort": sort_work(), "sum": python_work()}, check=False, max_time=0.3)
     for t in cmp.timings:
         assert 0.7 < t.busy_cores < 1.2, (t.label, t.busy_cores)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="lu.one_core pins threads on Linux only")
+def test_one_core_pins_every_thread_and_gives_the_cores_back():
+    import os
+
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        cores_before = os.sched_getaffinity(0)
+        a = np.random.default_rng(0).random((1500, 1500))
+        with lu.one_core():
+            pinned = os.sched_getaffinity(worker.native_id)
+            started = []
+            inner = threading.Thread(target=lambda: started.append(os.sched_getaffinity(0)))
+            inner.start()
+            inner.join()
+            with lu.cpu_use() as use:
+                for _ in range(5):
+                    a @ a  # OpenBLAS's threads, started before the block
+        assert pinned == started[0] == {min(cores_before)}
+        assert use.busy_cores < 1.1, use
+        assert os.sched_getaffinity(0) == os.sched_getaffinity(worker.native_id) == cores_before
+    finally:
+        stop.set()
+        worker.join()
 
 
 def test_busy_neighbour_slows_work_on_the_same_core_and_cleans_up():
