@@ -52,6 +52,7 @@ __all__ = [
     "cpu_seconds",
     "CpuUse",
     "cpu_use",
+    "busy_after",
     "busy_neighbour",
     "one_core",
     "waiter_for",
@@ -195,6 +196,27 @@ def cpu_use(children: bool = False):
         yield use
     finally:
         use.wall, use.cpu = clock() - wall0, used() - cpu0
+
+
+def busy_after(func: Callable[[], Any], after: float, seconds: float = 0.05) -> float:
+    """Cores this process keeps busy while idle, ``after`` seconds after ``func()`` returned.
+
+    >>> busy_after(lambda: sum(range(1000)), after=0.0) < 0.5
+    True
+
+    Calls ``func()``, sleeps ``after`` seconds, then counts the busy cores
+    (:func:`cpu_use`) during a further sleep of ``seconds``: the main thread
+    does nothing then, so any CPU time is a thread pool's workers still
+    spinning (OpenBLAS, OpenMP) or other threads of the process.
+    """
+    if isinstance(after, bool) or not isinstance(after, (int, float)) or not 0 <= after < math.inf:
+        raise ValueError(f"after must be a number of seconds, 0 or more, got {after!r}")
+    _check_seconds("seconds", seconds)
+    func()
+    time.sleep(after)
+    with cpu_use() as use:
+        time.sleep(seconds)
+    return use.busy_cores
 
 
 @contextlib.contextmanager

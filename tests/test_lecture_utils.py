@@ -875,6 +875,27 @@ def test_compare_says_single_threaded_work_keeps_one_core_busy():
         assert 0.7 < t.busy_cores < 1.2, (t.label, t.busy_cores)
 
 
+def test_busy_after_sees_a_thread_that_keeps_spinning_and_checks_its_arguments():
+    stop = threading.Event()
+
+    def start_spinner():
+        def spin():
+            while not stop.is_set():
+                pass  # a worker that spins after the call returned
+
+        threading.Thread(target=spin, daemon=True).start()
+
+    try:
+        spinning = lu.busy_after(start_spinner, after=0.0, seconds=0.1)
+    finally:
+        stop.set()
+    assert spinning > 0.4, spinning  # the spinner keeps a core busy while the main thread sleeps
+    assert lu.busy_after(lambda: None, after=0.01, seconds=0.1) < 0.2
+    for bad in ({"after": -1.0}, {"after": "1"}, {"after": 0.0, "seconds": 0.0}):
+        with pytest.raises(ValueError, match="after|seconds"):
+            lu.busy_after(lambda: None, **bad)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="lu.one_core pins threads on Linux only")
 def test_one_core_pins_every_thread_and_gives_the_cores_back():
     import os
