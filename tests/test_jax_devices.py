@@ -1,9 +1,8 @@
-"""The JAX-across-devices lecture checked its results and glued what its prose relies on.
+"""The JAX-across-devices lecture's own claims: what its prose says about its measurements.
 
-tests/test_lectures.py checks what every lecture must do (it ran without errors or
-stderr, timing cells are tagged, ...); this file checks what this lecture claims.
-Timings vary from build to build, so these tests check that measured values exist
-and are sane, and that the relations the prose states hold, never speed targets.
+The shared contract (tests/test_lectures.py) checks that it executed cleanly, that
+timing cells are tagged and that its verdict sentences agree with their lu.compare
+records. These tests check the relations the prose states, never speed targets.
 """
 
 import math
@@ -14,68 +13,102 @@ from conftest import source, text_output
 
 LECTURE = "jax_devices"
 
+
+@pytest.fixture(scope="module")
+def values(lecture):
+    return lecture(LECTURE).glued
+
+
+def test_checks_ran(lecture):
+    for name in ["pmap-docstring", "shards", "explicit-default", "sharded-max", "collectives",
+                 "memory", "xla-partitions", "manual-max", "ppermute", "fold-in-collides"]:
+        lecture(LECTURE).checked(name)
+
+
 def test_devices_are_configured_before_anything_runs(lecture):
     first = source(lecture(LECTURE).code_cells[0])
-    assert 'jax.config.update("jax_num_cpu_devices", NUM_DEVICES)' in first
+    assert 'jax.config.update("jax_num_cpu_devices", 4)' in first
+    assert "delete these two lines" in first                  # the line a GPU user removes is marked
     assert "jnp." not in first and "lecture_utils" not in first
 
 
-def test_devices_and_shards(lecture):
-    values = lecture(LECTURE).glued
-    assert values["n-devices"] == 4
-    assert values["cores"] >= 1
+def test_sizes_follow_the_device_count(lecture, values):
+    code = "\n".join(source(c) for c in lecture(LECTURE).code_cells)
+    assert "n_devices = jax.device_count()" in code
+    assert "assert n_devices ==" not in code                 # runs on 1, 2, 4 or 8 devices
     assert values["grid-n"] % values["n-devices"] == 0
     assert values["shard-length"] == values["grid-n"] // values["n-devices"]
-    assert "all-reduce" in values["collectives"].split(", ")
-    # The maximum sits next to the origin, in the middle rows: devices 1 and 2 of 4.
-    assert values["max-holders"] == "1 and 2"
 
 
-def test_monte_carlo(lecture):
-    values = lecture(LECTURE).glued
+def test_collectives(values):
+    if values["n-devices"] > 1:
+        assert "all-reduce" in values["collectives"].split(", ")
+
+
+def test_memory_per_device(values):
+    # "each of the N devices needs X, R times less" and the Monte Carlo temporaries likewise
+    d = values["n-devices"]
+    assert values["temp-ratio"] == pytest.approx(d, rel=0.01)
+    assert values["mc-temp-ratio"] == pytest.approx(d, rel=0.01)
+    assert values["values-per-temp"] == pytest.approx(round(values["values-per-temp"]), rel=0.01)
+
+
+def test_devices_gain_over_the_whole_grid_on_both_cores(values):
+    # "On both cores, the N devices ran R times as fast as the whole grid on one device."
+    assert values["devices-vs-whole-verdict"]["verdict"] == "faster", values["devices-vs-whole"]
+    for key in ["whole", "blocks", "devices"]:
+        assert 0 < values[f"busy-{key}"] <= values["cores"] + 0.2, key
+
+
+def test_the_gain_needs_no_second_core(values):
+    # "On one core ... the blocks in turn ran ... and the devices ran ...: cutting the work into
+    # blocks pays with no parallelism at all."
+    assert values["one-core-blocks-verdict"]["verdict"] == "faster", values["one-core-blocks"]
+    assert values["one-core-devices-verdict"]["verdict"] == "faster", values["one-core-devices"]
+    for key in ["whole", "blocks", "devices"]:
+        assert values[f"busy-one-core-{key}"] < 1.1, key
+
+
+def test_whole_grid_gets_fresh_pages_every_call(values):
+    # "The whole-grid program received F fresh pages per call, as many as its temporaries
+    # fill (P pages): its temporaries were given back after each call and fetched anew."
+    pages = values["temp-whole-pages"]
+    assert values["faults-whole"] == pytest.approx(pages, rel=0.02)
+    assert values["temp-device-pages"] == pytest.approx(pages / values["n-devices"], rel=0.01)
+    # The blocks' counts are shown as numbers; the page says what changes is the size.
+    for key in ["faults-blocks", "faults-devices"]:
+        assert 0 <= values[key] < values["faults-whole"], key
+
+
+def test_maximum_holders(values):
+    # "only device(s) H found it": the middle rows hold the origin.
+    holders = [int(h) for h in values["max-holders"].split(" and ")]
+    d = values["n-devices"]
+    assert holders == ([d // 2 - 1, d // 2] if d % 2 == 0 else [d // 2])
+
+
+def test_monte_carlo(values):
     mean, stderr, fine = values["mc-mean"], values["mc-stderr"], values["fine-mean"]
     for value in (mean, stderr, fine):
         assert isinstance(value, float) and math.isfinite(value) and value > 0
-    assert values["mc-samples"] == "2,000,000"
+    assert values["mc-samples"] == f"{values['n-devices'] * 500_000:,}"
     assert abs(mean - fine) <= 4 * stderr
-    assert values["mc-z"] == pytest.approx(abs(mean - fine) / stderr, rel=1e-6)
     assert values["sqrt-devices"] == pytest.approx(math.sqrt(values["n-devices"]))
-    assert len(values["fold-in-sentence"]) > 20
-
-
-def test_timings_and_their_wording(lecture):
-    values = lecture(LECTURE).glued
-    for name in ["split-speedup", "mc-speedup", "busy-one", "busy-split"]:
-        value = values[name]
-        assert isinstance(value, float) and math.isfinite(value) and value > 0, (name, value)
-    speedup, sentence = values["split-speedup"], values["split-sentence"]
-    if speedup > 1.1:
-        assert f"{speedup:.1f} times faster" in sentence
-    elif speedup < 1 / 1.1:
-        assert f"{1 / speedup:.1f} times slower" in sentence
-    else:
-        assert "about the same time" in sentence
-    more_cores = values["busy-split"] > 1.3 * values["busy-one"]
-    assert ("separate threads" in sentence) == more_cores
-    assert ("no real parallelism" in sentence) == (not more_cores)
 
 
 def test_result_checks_are_in_the_lecture(lecture):
     """The cells that check results against a reference are there (tests/test_lectures.py: every cell ran)."""
     code = [source(c) for c in lecture(LECTURE).code_cells]
     for snippet in [
-        "assert n_devices == NUM_DEVICES",
         "np.testing.assert_allclose(share, values / values.sum()",
-        "assert [s.data.shape for s in grid_split.addressable_shards] == [(N // n_devices,)] * n_devices",
-        "assert [s.data.shape for s in values_split.addressable_shards] == [(N // n_devices, N)] * n_devices",
         "np.testing.assert_allclose(float(sharded_max), reference_max",
-        'assert "all-reduce" in collectives',
         "np.testing.assert_allclose(float(manual_max), reference_max",
-        "assert float(partial_maxima.max()) == reference_max",
+        "np.testing.assert_allclose(difference, jnp.roll(profile, -1) - profile",
         "np.testing.assert_allclose(mean_parallel, mean_single",
         "assert abs(z_score) < 4",
+        "assert collide",
         "np.testing.assert_allclose(float(max_2d), reference_max",
-        "assert block_shapes == [(N // 2, N // (n_devices // 2))]",
+        "np.testing.assert_allclose(mean_fold_in, mean_parallel",
         "assert np.all(same_key_sums == same_key_sums[0])",
         "np.testing.assert_allclose(normalised_sm, normalised_pmap",
     ]:
@@ -85,13 +118,15 @@ def test_result_checks_are_in_the_lecture(lecture):
 def test_what_the_prose_shows(lecture):
     lec = lecture(LECTURE)
     n, d = lec.glued["grid-n"], lec.glued["n-devices"]
-    assert "[0.1 0.2 0.3 0.4]" in text_output(lec.cell('jax.pmap(lambda v: v / lax.psum(v, "i")'))
     split_table = text_output(lec.cell("shard_table(grid_split)"))
     for device in range(d):
         assert f"cpu:{device}" in split_table
     assert f"({n // d},)" in split_table
     assert f"float32[{n}@devices]" in text_output(lec.cell("grid_split = jax.device_put(grid, split)"))
+    assert "(Explicit,) | (Auto,)" in text_output(lec.cell("print(mesh.axis_types"))
+    assert "illegally sharded" in text_output(lec.cell("f(grid_split[:, None], grid_split[None, :])"))
+    assert f"float32[{n}@devices,{n}]" in text_output(lec.cell("y_everywhere = jax.sharding.reshard"))
     rows = text_output(lec.cell("values_split = jax.jit(f_grid)"))
     assert f"float32[{n}@devices,{n}]" in rows and f"({n // d}, {n})" in rows
-    assert "'all-reduce'" in text_output(lec.cell("compiled_text = grid_max.lower"))
-    assert "single device" in text_output(lec.cell("mean_single, _ = estimate("))
+    assert "fold_in(key, i) == split(key, n)[i] for every i: True" in text_output(lec.cell("collide = bool("))
+    assert "first call" not in text_output(lec.cell("both_cores = lu.compare(versions"))
