@@ -29,7 +29,6 @@ LECTURES = [doc.removeprefix("lectures/") for doc in lectures_with_code()]
 # comparisons onto lu.compare; from then on every speed verdict the lecture glues
 # must contain the phrase of one of its verdict records.
 NOT_YET_ON_COMPARE = {
-    "jax_intro", "jax_devices", "sequential",
     "parallel_rng", "tasks", "clusters", "gpu", "hardware_limits", "choosing",
 }
 
