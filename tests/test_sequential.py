@@ -5,7 +5,6 @@ that its verdict sentences agree with their lu.compare records. These tests chec
 the relations the prose states between measured values, never speed targets.
 """
 
-import math
 import re
 
 import pytest
@@ -25,8 +24,10 @@ def test_checks_ran(lecture):
         lecture(LECTURE).checked(name)
 
 
-def test_problem_sizes_and_tolerances(values):
-    assert values["check-rtol"] == pytest.approx(10 * 2.0 ** values["check-steps"] * 2.0**-52)
+def test_tight_check_stops_before_the_series_part_ways(values):
+    # "compare the first steps tightly and statistics after that": the tight check must end
+    # well before the chaotic series diverge, or the check itself would fail.
+    assert values["check-steps"] < values["divergence-steps"] / 2
     assert values["mantissa-bits"] == 53
     assert values["cores"] >= 1 and values["unroll"] >= 2
 
@@ -38,11 +39,13 @@ def test_verdicts_compare_what_the_prose_names(values):
         "fori-vs-numba": ("JAX lax.fori_loop", "Numba"),
         "unrolled-vs-scan": (f"JAX lax.scan, unroll={values['unroll']}", "JAX lax.scan"),
         "dispatch-vs-scan": ("Python loop of jitted steps", "JAX lax.scan"),
-        "ex-vmap-vs-one": ("JAX vmap(fori_loop)", "JAX fori_loop, one series"),
-        "ex-one-by-one-vs-one": ("Numba, series one by one", "Numba, one series"),
-        "ex-together-vs-one": ("Numba, series together", "Numba, one series"),
-        "ex-prange-vs-one-by-one": ("Numba, prange over series", "Numba, series one by one"),
-        "ex-vmap-vs-together": ("JAX vmap(fori_loop)", "Numba, series together"),
+        "unrolled-vs-numba": (f"JAX lax.scan, unroll={values['unroll']}", "Numba"),
+        "together-vs-one": ("series together in Numba", "one series in Numba"),
+        "ex-vmap-vs-one": ("vmap in JAX", "one series in JAX"),
+        "ex-prange-vs-together": ("prange over series", "series together in Numba"),
+        "ex-vmap-vs-together": ("vmap in JAX", "series together in Numba"),
+        "ex-unroll-4": ("unroll=4", "unroll=1"),
+        "ex-unroll-32": ("unroll=32", "unroll=1"),
         "ex-unroll-64": ("unroll=64", "unroll=1"),
     }
     for key, (version, baseline) in expected.items():
@@ -53,6 +56,16 @@ def test_verdicts_compare_what_the_prose_names(values):
 def test_the_interpreter_costs_more_than_compiled_code(values):
     # "the interpreter's bookkeeping for every operation dwarfs the three floating-point operations"
     assert values["numba-vs-python-verdict"]["verdict"] == "faster", values["numba-vs-python"]
+
+
+def test_independent_steps_overlap(values):
+    # "That time is of the order of the latency ...": independent series advanced together cost
+    # far less per series-step than one series, with the same arithmetic.
+    record = values["together-vs-one-verdict"]
+    assert record["verdict"] == "faster" and record["ratio"] > 2, values["together-vs-one"]
+    # the packed-vector sentence follows the machine-code check and reads as plain words
+    assert ("packed vector instructions" in values["packed-sentence"]) == values["packed"]
+    assert "`" not in values["packed-sentence"]
 
 
 def test_compiling_costs_more_than_a_run(values):
@@ -72,13 +85,19 @@ def test_bookkeeping_sentence_follows_its_verdict(values):
     assert ("went down" in sentence) == (verdict == "faster")
     assert ("did not change measurably" in sentence) == (verdict == "no measurable difference")
     assert ("went up" in sentence) == (verdict == "slower")
-    ratio, low, high = (float(x) for x in re.findall(r"\d+\.\d+", values["unrolled-vs-numba-interval"]))
-    assert low <= ratio <= high
 
 
-def test_identity_sentences_follow_the_checks(values):
-    assert (values["all-identical"] == "yes") == ("bit for bit, over all" in values["identical-sentence"])
-    assert "bit for bit" in values["unroll-identical-sentence"] or "differ" in values["unroll-identical-sentence"]
+def test_unrolling_keeps_the_arithmetic(values):
+    # "for the same arithmetic in the same order": the unrolled scans must give the same numbers.
+    assert values["unroll-identical"] is True
+    assert values["ex-unroll-same"] is True
+
+
+def test_fma_is_the_whole_difference(values):
+    # The FMA sentence explains a difference between Numba's and JAX's expanded series:
+    # there must be one, and "the whole difference" needs contracted Numba to match JAX.
+    if "the whole difference" in values["fma-sentence"]:
+        assert "expanded-first-diff" in values
 
 
 def test_chaos_divergence_matches_the_float64_estimate(values):
@@ -92,19 +111,18 @@ def test_chaos_divergence_matches_the_float64_estimate(values):
 
 
 def test_unrolled_python_loop_programs(values):
-    n = values["loop-n-max"]
-    assert values["loop-eqns-max"] == 3 * n  # three primitives per unrolled step
+    n, n_min = values["loop-n-max"], values["loop-n-min"]
+    # "The jaxpr of an unrolled loop grows linearly: ... three per step"
+    assert values["loop-eqns-max"] == 3 * n and values["loop-eqns-min"] == 3 * n_min
     assert values["fori-eqns"] < 10  # the loop body is traced once, whatever n
     assert values["loop-mults-last"] <= 2 * n + 2
     assert 0.5 * n**2 <= values["loop-mults-path"] <= 2 * (n + 1) ** 2  # every kept step recomputes its chain
-    assert values["n-growth"] == n / values["loop-n-min"]
 
 
-def test_compile_growth_is_described_from_the_numbers(values):
-    # "its median first call grew X-fold ..., which is {less than / at least} the square of the growth of n"
-    sub_quadratic = values["compile-growth"] < values["n-growth"] ** 2
-    assert ("sub-quadratic" in values["compile-growth-sentence"]) == sub_quadratic
-    assert values["compile-exponent"] == pytest.approx(math.log(values["compile-growth"]) / math.log(values["n-growth"]))
+def test_compile_time_grew_with_n(values):
+    # "The median first call of the kept-steps version grew X-fold ... over the last doubling as if like n**e"
+    assert values["compile-growth"] > 2
+    assert values["exponent-last"] > 0
 
 
 def test_starting_a_step_costs_far_more_than_its_arithmetic(values):
@@ -114,24 +132,31 @@ def test_starting_a_step_costs_far_more_than_its_arithmetic(values):
 
 
 def test_gradient(values):
-    assert values["grad-doubling"] == 2.0 ** values["grad-steps"]
-    assert 0.5 < values["grad-log2"] < 1.5  # roughly one doubling per step
+    # "a growth of X doublings per step ...: roughly the separation of nearby trajectories" (ln 2 per step)
+    assert 0.7 < values["grad-log2"] < 1.3
 
 
 def test_batching_exercise(values):
-    # "vmap(fori_loop) ... the loop's bookkeeping is paid once per step for all 1,000 series"
+    # "vmap ... the loop's bookkeeping is paid once per step for all series"
     assert values["ex-vmap-vs-one-verdict"]["verdict"] == "faster", values["ex-vmap-vs-one"]
-    # "All series together ...: the processor can overlap the steps of different series"
-    assert values["ex-together-vs-one-verdict"]["verdict"] == "faster", values["ex-together-vs-one"]
-    assert "vmulpd" in values["ex-packed-sentence"] or "no packed" in values["ex-packed-sentence"]
-    assert values["ex-prange-busy"] > 0
+    # "against the best serial version it {took ... as long}": the simple prange loses to series together
+    assert values["ex-prange-vs-together-verdict"]["verdict"] == "slower", values["ex-prange-vs-together"]
+    assert values["ex-blocks"] >= 1
 
 
 def test_unroll_exercise(values):
-    # "Unrolled by 64 ... about k**2 per iteration ... a large factor can cost far more than it saves"
-    assert values["ex-unroll-64-verdict"]["verdict"] == "slower", values["ex-unroll-64"]
+    # "with 3.5 multiplications per step against 2.0 without unrolling"
+    assert values["ex-mults-per-step-4"] > values["ex-mults-per-step-1"]
     assert values["ex-mults-per-step-4"] <= 4 and values["ex-mults-per-step-64"] >= 32
     assert values["ex-mults-per-step-1"] <= values["ex-mults-per-step-4"] < values["ex-mults-per-step-16"]
+    # "XLA compiled the loop as one small call for 1, 2, 4, 16 and not for 32, 64 ...; those are the slow ones"
+    assert all(values[f"ex-one-call-{k}"] for k in (1, 2, 4, 16))
+    assert not values["ex-one-call-32"] and not values["ex-one-call-64"]
+    assert values["ex-one-call-factors"] == "1, 2, 4, 16" and values["ex-other-factors"] == "32, 64"
+    for key in ("ex-unroll-32", "ex-unroll-64"):
+        assert values[f"{key}-verdict"]["verdict"] == "slower", values[key]
+    # "unroll=16 already does 17 per step without such a loss": far from the one-call-less factors
+    assert values["ex-unroll-16-ratio"] > 5 * values["ex-unroll-32-ratio"]
 
 
 def test_result_checks_are_in_the_lecture(lecture):
@@ -144,6 +169,7 @@ def test_result_checks_are_in_the_lecture(lecture):
         "np.testing.assert_allclose(stats_table.loc[name], stats_table.loc[\"arcsine law\"]",
         "np.testing.assert_allclose(derivatives, by_hand, rtol=1e-9)",
         "np.testing.assert_allclose(t.result, expected, rtol=CHECK_RTOL)",
+        "np.testing.assert_allclose(finals_together(starts, CHECK_STEPS), first_steps, rtol=CHECK_RTOL)",
     ]:
         assert any(snippet in text for text in code), f"no code cell contains {snippet!r}"
 
@@ -157,7 +183,7 @@ def test_every_comparison_goes_through_compare(lecture):
 
 def test_deterministic_tables_are_compared_between_builds(lecture):
     """Not tagged timing, so `make check-determinism` compares them."""
-    for snippet in ["series = {", "divergence = pd.DataFrame", "programs = pd.DataFrame(program_rows)",
+    for snippet in ["series = {", "divergence = pd.DataFrame",
                     "unroll_programs = pd.DataFrame", "trip_counts = {"]:
         assert "timing" not in tags(lecture(LECTURE).cell(snippet)), snippet
 
