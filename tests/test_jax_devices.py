@@ -21,7 +21,8 @@ def values(lecture):
 
 def test_checks_ran(lecture):
     for name in ["pmap-docstring", "shards", "explicit-default", "sharded-max", "collectives",
-                 "memory", "xla-partitions", "mallopt", "manual-max", "ppermute", "fold-in-collides"]:
+                 "memory", "xla-partitions", "mmap-sizes", "mallopt", "manual-max", "ppermute",
+                 "fold-in-collides"]:
         lecture(LECTURE).checked(name)
 
 
@@ -50,65 +51,94 @@ def test_memory_per_device(values):
     d = values["n-devices"]
     assert values["temp-ratio"] == pytest.approx(d, rel=0.01)
     assert values["mc-temp-ratio"] == pytest.approx(d, rel=0.01)
+    # "each of the N devices needs X, 1/R of it" with R the device count
     assert values["values-per-temp"] == pytest.approx(round(values["values-per-temp"]), rel=0.01)
 
 
 def test_devices_gain_over_the_whole_grid_on_both_cores(values):
-    # "On both cores, the N devices ran R times as fast as the whole grid on one device."
+    # "On both cores, the N devices ran R times as fast as the whole grid."
     assert values["devices-vs-whole-verdict"]["verdict"] == "faster", values["devices-vs-whole"]
     for key in ["whole", "blocks", "devices"]:
         assert 0 < values[f"busy-{key}"] <= values["cores"] + 0.2, key
-    # "Against the blocks in turn, the devices <verdict>": the words come from that record,
-    # and the prose draws no conclusion from which way it fell.
-    record = values["devices-vs-blocks-verdict"]
-    assert (record["version"], record["baseline"]) == (values["devices-vs-whole-verdict"]["version"],
-                                                       "the blocks in turn on one device")
+    assert values["devices-vs-whole-verdict"]["baseline"] == "the whole grid"
+    assert values["devices-vs-whole-verdict"]["version"] == f"the {values['n-devices']} devices"
+    # "The devices against the blocks in turn gave a speed ratio of R (95 % interval L to H)":
+    # numbers, no verdict and no conclusion drawn from them.
+    r = values["devices-vs-blocks-ratio"]
+    assert values["devices-vs-blocks-low"] <= r <= values["devices-vs-blocks-high"]
+    assert "devices-vs-blocks-verdict" not in values
 
 
 def test_the_gain_needs_no_second_core(values):
-    # "On one core ... the blocks in turn ran ... and the devices ran ...: cutting the work into
-    # blocks pays with no parallelism at all."
+    # "On one core ... the blocks in turn ran ..., and the N devices ran ...".
     assert values["one-core-blocks-verdict"]["verdict"] == "faster", values["one-core-blocks"]
     assert values["one-core-devices-verdict"]["verdict"] == "faster", values["one-core-devices"]
     for key in ["whole", "blocks", "devices"]:
         assert values[f"busy-one-core-{key}"] < 1.1, key
-    # "The devices against the blocks in turn gave a speed ratio of R (95 % interval L to H):
-    # a difference of a few percent ... against the gain of either over the whole grid."
+    # "The devices against the blocks gave a speed ratio of R (95 % interval L to H), against a
+    # gain of at least G % of either over the whole grid. On one core, then, the gain of the
+    # simulated devices is one that a single device gets as well, by working in smaller blocks."
+    # Numbers, not a verdict: the difference is near the noise threshold.
+    assert "one-core-devices-vs-blocks-verdict" not in values
     r = values["one-core-devices-vs-blocks-ratio"]
     assert values["one-core-devices-vs-blocks-low"] <= r <= values["one-core-devices-vs-blocks-high"]
-    assert abs(r - 1) < 0.1, r
     gain = min(values["one-core-blocks-ratio"], values["one-core-devices-ratio"]) - 1
-    assert abs(r - 1) < gain / 2, (r, gain)
+    assert values["one-core-gain-percent"] == pytest.approx(100 * gain)
+    assert r - 1 < gain / 2, (r, gain)            # the devices add no gain of their own
 
 
 def test_whole_grid_gets_fresh_pages_every_call(values):
-    # "The whole-grid program received F fresh pages per call, as many as its temporaries
-    # fill (P pages): its temporaries were given back after each call and fetched anew."
+    # "The whole grid received F fresh pages per call, as many as its temporaries fill (P pages)
+    # ... The blocks in turn received B and the devices D: b % and d % of the whole grid's."
     pages = values["temp-whole-pages"]
     assert values["faults-whole"] == pytest.approx(pages, rel=0.02)
-    assert values["temp-device-pages"] == pytest.approx(pages / values["n-devices"], rel=0.01)
-    # The blocks' counts are shown as numbers ("they vary from run to run"); nothing is said of them.
-    for key in ["faults-blocks", "faults-devices"]:
-        assert values[key] >= 0, key
+    for key in ["blocks", "devices"]:
+        assert values[f"faults-{key}"] >= 0, key
+        assert values[f"faults-{key}-percent"] == pytest.approx(
+            100 * values[f"faults-{key}"] / values["faults-whole"]), key
+    # "... the <temp-device> blocks then come from memory the process keeps, while the
+    # <temp-whole> buffer, above the ceiling [32 MiB], is mapped afresh ... on every call":
+    # the sizes are asserted in the lecture; the blocks' pages are few against the whole grid's.
+    assert values["temp-whole-pages"] * 4096 > 32 * 2**20
+    for key in ["blocks", "devices"]:
+        assert values[f"faults-{key}-percent"] < 50, key
 
 
-def test_the_fresh_pages_were_the_cost(values):
-    # "With the temporaries kept in the heap, the whole grid, the blocks and the devices took
-    # F, B and D fresh pages per call. On one core, the blocks in turn against the whole grid now
-    # gave a speed ratio of R (95 % interval L to H), where it was R0 before, and the devices ...
-    # The gain is gone; what remains is a difference of a few percent ... So the one-core gain of
-    # the blocks and of the simulated devices was the price of fresh pages."
+def test_the_fresh_pages_were_the_one_core_cost(values):
+    # "With the temporaries kept in the heap, the whole grid took F fresh pages per call instead
+    # of F0; the blocks in turn took B and the devices D. On one core, the blocks in turn against the whole grid now gave a speed ratio of R ...,
+    # where it was R0 before, and the devices ...: both intervals lie within W % of 1. The
+    # one-core gain of the blocks and of the simulated devices was the price of fresh pages."
+    # (the counts vary between runs: XLA's threads allocate from several of glibc's arenas)
+    assert values["faults-whole-heap"] < 0.25 * values["faults-whole"]
+    for key in ["blocks", "devices"]:
+        assert values[f"faults-{key}-heap"] >= 0, key        # shown as numbers, nothing claimed
     for key in ["whole", "blocks", "devices"]:
-        assert values[f"faults-{key}-heap"] < 0.01 * values["temp-whole-pages"], key
         assert values[f"busy-heap-{key}"] < 1.1, key
+    bounds = []
     for key in ["blocks", "devices"]:
         r = values[f"heap-{key}-ratio-value"]
-        assert values[f"heap-{key}-low"] <= r <= values[f"heap-{key}-high"], key
-        assert abs(r - 1) < 0.1, (key, r)                                    # "a few percent"
+        low, high = values[f"heap-{key}-low"], values[f"heap-{key}-high"]
+        assert low <= r <= high, key
+        bounds += [low, high]
         before = values[f"one-core-{key}-ratio"]
         assert values[f"one-core-{key}-verdict"]["verdict"] == "faster", key
         assert r - 1 < (before - 1) / 3, (key, r, before)                    # "the gain is gone"
-    assert "heap-blocks-verdict" not in values      # near the threshold: numbers, not a verdict
+        assert high - 1 < (before - 1) / 2, (key, high, before)
+    assert values["heap-within-percent"] == math.ceil(100 * max(abs(b - 1) for b in bounds))
+    assert "heap-blocks-verdict" not in values      # numbers, not a verdict
+
+
+def test_two_core_heap_numbers(values):
+    # "On both cores, with the heap, the devices gave a speed ratio of R (L to H) against the whole
+    # grid and Q (L to H) against the blocks in turn, keeping B cores busy against W and K ...
+    # this page has no control and draws no conclusion": numbers only, no verdict.
+    for key in ["whole", "blocks"]:
+        r = values[f"heap-devices-vs-{key}-ratio"]
+        assert values[f"heap-devices-vs-{key}-low"] <= r <= values[f"heap-devices-vs-{key}-high"], key
+        assert f"heap-devices-vs-{key}-verdict" not in values, key
+    for key in ["whole", "blocks", "devices"]:
+        assert 0 < values[f"busy-heap-both-{key}"] <= values["cores"] + 0.2, key
 
 
 def test_maximum_holders(values):
@@ -143,8 +173,8 @@ def test_result_checks_are_in_the_lecture(lecture):
         "np.testing.assert_allclose(mean_fold_in, mean_parallel",
         "assert np.all(same_key_sums == same_key_sums[0])",
         "np.testing.assert_allclose(normalised_sm, normalised_pmap",
-        "libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)",
-        'on_glibc = platform.libc_ver()[0] == "glibc"',
+        "mallopt(M_MMAP_THRESHOLD, 1 << 30)",
+        "heap_control = set_ok == [1, 1]",
     ]:
         assert any(snippet in text for text in code), f"no code cell contains {snippet!r}"
 
@@ -164,7 +194,8 @@ def test_what_the_prose_shows(lecture):
     assert f"float32[{n}@devices,{n}]" in rows and f"({n // d}, {n})" in rows
     assert "fold_in(key, i) == split(key, n)[i] for every i: True" in text_output(lec.cell("collide = bool("))
     assert "first call" not in text_output(lec.cell("both_cores = lu.compare(versions"))
-    assert "first call" not in text_output(lec.cell("heap_one_core = lu.compare(versions"))
-    assert "mallopt returned [1, 1]" in text_output(lec.cell("libc.mallopt(M_MMAP_THRESHOLD"))
+    heap = text_output(lec.cell("heap_one_core = lu.compare(versions"))
+    assert "first call" not in heap
+    assert "mallopt returned [1, 1]" in heap and "skipped" not in heap
     refusal = text_output(lec.cell("out_specs=P()))(grid_split, grid_copied)"))
     assert "out_specs which require replication which can't be statically inferred" in refusal

@@ -72,15 +72,15 @@ def test_all_core_comparison(values):
     for key in ["jit-vs-numpy", "jit-vs-eager"]:
         assert values[f"{key}-verdict"]["version"] == "JAX, jit", key
     assert values["jit-vs-numpy-verdict"]["baseline"] == "NumPy float32"
-    assert values["jit-vs-eager-verdict"]["baseline"] == "JAX, op by op"
-    # Ratios quoted as numbers with their interval.
+    assert values["jit-vs-eager-verdict"]["baseline"] == "JAX without jit"
+    # Ratios quoted as numbers with their interval; the eager row's spread quoted in percent.
     assert values["eager-low"] <= values["eager-ratio"] <= values["eager-high"]
+    assert values["eager-spread-pct"] >= 0
+    # The CPU-time inference was dropped: per-core claims come from the one-core comparison.
+    assert "eager-cpu-ratio" not in values
     # "NumPy's ufuncs run on the calling thread"
     assert values["busy-np"] < 1.2
-    # "Per call it spent X times NumPy's CPU time: per core, its operations got less done"
-    # (printed with one decimal, so it must not read 1.0).
-    assert values["eager-cpu-ratio"] >= 1.05
-    # "Against JAX op by op, which kept about as many cores busy, the jit version's gain is fusion"
+    # "Against JAX without jit, which kept about as many cores busy, the jit version's gain is fusion"
     assert abs(values["busy-eager"] - values["busy-jit"]) <= 0.3
     assert values["jit-vs-eager-verdict"]["verdict"] == "faster"
 
@@ -94,15 +94,20 @@ def test_compiled_program_is_one_partitioned_loop(values):
 
 def test_one_core_comparison(values):
     # Held to one core: every version kept at most one core busy.
-    assert values["busy-jit-one-core"] < 1.2
+    assert values["busy-jit-one-core"] < 1.2 and values["busy-eager-one-core"] < 1.2
     assert values["one-core-low"] <= values["one-core-ratio"] <= values["one-core-high"]
-    # "Per core, the two parts of f go opposite ways": the cosine against, fusion for.
+    # "a difference of a few percent, the size of the site's 5 % noise threshold ... per core
+    # the two are close, and we claim no verdict"
+    assert abs(values["one-core-ratio"] - 1) <= 0.1, values["one-core-ratio"]
+    # JAX without jit on one core: quoted as numbers with their interval.
+    assert values["eager-one-core-low"] <= values["eager-one-core-ratio"] <= values["eager-one-core-high"]
+    # "With jit, the two parts of f go opposite ways": the cosine against, fusion for.
     assert values["cos-one-core-verdict"]["verdict"] == "slower", values["cos-one-core"]
     assert values["rest-one-core-verdict"]["verdict"] == "faster", values["rest-one-core"]
     assert values["cos-one-core-verdict"]["version"] == "XLA's cosine"
     assert values["cos-one-core-verdict"]["baseline"] == "NumPy's cosine"
-    assert values["rest-one-core-verdict"]["version"] == "jit without the cosine"
-    assert values["rest-one-core-verdict"]["baseline"] == "NumPy without the cosine"
+    assert values["rest-one-core-verdict"]["version"] == "XLA's rest of f"
+    assert values["rest-one-core-verdict"]["baseline"] == "NumPy's rest of f"
 
 
 def test_fusion_bytes(values, lecture):
@@ -113,6 +118,24 @@ def test_fusion_bytes(values, lecture):
     assert values["rest-ops"] == 5
     # 2 + 2 + 3 + 2 + 3 = 12 arrays read or written by the five operations, against XLA's 3.
     assert values["rest-bytes-ratio"] == pytest.approx(4.0)
+
+
+def test_bytes_per_second(values):
+    # "NumPy's rate was R times XLA's, and its fastest time T times XLA's for 4 times the bytes.
+    # Both moved bytes at about the same rate, so the bytes account for most of the gap."
+    for name in ["rate-numpy", "rate-xla"]:
+        assert values[name].endswith("/s"), values[name]
+    assert 1 / 1.5 <= values["rate-ratio"] <= 1.5, values["rate-ratio"]
+    assert values["rest-fastest-ratio"] > 1
+
+
+def test_arrays_are_about_the_size_of_l3(values):
+    # "each N x N float32 array holds A, R times this machine's L3 cache (S), so part of them can
+    # come from the cache": only true while an array is not many times the cache.
+    if values["l3-bytes"] == 0:
+        pytest.skip("no L3 size reported on this machine")
+    assert values["array-l3-ratio"] == pytest.approx(values["array-nbytes"] / values["l3-bytes"])
+    assert values["array-l3-ratio"] <= 4, (values["array-bytes"], values["l3-size"])
 
 
 def test_threads_are_what_the_all_core_run_adds(values):
@@ -163,10 +186,15 @@ def test_what_the_prose_shows(lecture):
     assert "outer_dimension_partitions" in root and "metadata" not in root
     # Ratios quoted as numbers are shown without a verdict column; one-core tables without
     # first calls (those functions were compiled before).
-    all_cores = text_output(lec.cell('"JAX, op by op": lambda: f(X, Y)'))
+    all_cores = text_output(lec.cell('cmp = lu.compare({"NumPy float32"'))
     assert "speed ratio" in all_cores and "verdict" not in all_cores and "measurable" not in all_cores
+    assert "first call" not in all_cores
     one_core = text_output(lec.cell("cmp1 = lu.compare"))
     assert "speed ratio" in one_core and "verdict" not in one_core and "first call" not in one_core
+    assert "JAX without jit" in one_core
+    # The CPU section measures the CPU backend on any machine.
+    assert 'X, Y = jax.device_put(X_np, cpu), jax.device_put(Y_np, cpu)' in source(
+        lec.cell('cpu = jax.devices("cpu")[0]'))
     parts = text_output(lec.cell("cos1 = lu.compare"))
     assert "verdict" in parts and "first call" not in parts
     # The dispatch timing is a table, not a sentence the prose repeats.
