@@ -85,7 +85,7 @@ def test_time_follows_bytes_for_the_scan_and_the_chain_for_the_loop(values):
     assert values["scan-rate"] > values["loop-rate"]
     # "two cores cut its median ... a factor G, less than the factor D by which it trailed the loop on one core"
     assert values["assoc-vs-loop-one-core-verdict"]["verdict"] == "slower"
-    assert 1.2 < values["assoc-two-core-gain"] < values["assoc-one-core-deficit"]
+    assert 1.05 < values["assoc-two-core-gain"] < values["assoc-one-core-deficit"]
     # Summary: "the associative scan took ... as long as the loop" on the build's cores
     assert values["assoc-vs-loop-verdict"]["verdict"] == "slower"
 
@@ -174,3 +174,9 @@ def test_the_serial_loop_keeps_one_core_busy(values):
     """The loop runs on one thread; the other versions' threads idling between samples add a little.
     (The blocked comparison is not checked: there the loop's busy cores include Numba's spinning workers.)"""
     assert values["loop-busy"] < 1.25, values["loop-busy"]
+
+
+def test_the_fix_up_is_not_limited_by_bandwidth(values):
+    # "It moved them at R GB/s on two cores, F times the one-core np.add rate above, so memory
+    # bandwidth is not what limits it here"
+    assert values["fixup-bw-ratio"] < 1, values["fixup-bw-ratio"]

@@ -43,7 +43,6 @@ def test_verdicts_compare_what_the_prose_names(values):
         "together-vs-one": ("Numba's series advanced together", "one long Numba series"),
         "ex-vmap-vs-one": ("vmap in JAX", "one long JAX series"),
         "ex-prange-vs-together": ("prange over series", "Numba's series advanced together"),
-        "ex-blocks-vs-together": ("prange over blocks", "Numba's series advanced together"),
         "ex-vmap-vs-together": ("vmap in JAX", "Numba's series advanced together"),
         "ex-unroll-4": ("unroll=4", "unroll=1"),
         "ex-unroll-32": ("unroll=32", "unroll=1"),
@@ -148,9 +147,10 @@ def test_batching_exercise(values):
     assert values["ex-vmap-vs-one-verdict"]["verdict"] == "faster", values["ex-vmap-vs-one"]
     # "against the best serial version it {took ... as long}": the simple prange loses to series together
     assert values["ex-prange-vs-together-verdict"]["verdict"] == "slower", values["ex-prange-vs-together"]
-    # "prange over blocks ... the series offer both kinds of parallelism": it must beat the best
-    # serial version, with more than one core busy, one block per core
-    assert values["ex-blocks-vs-together-verdict"]["verdict"] == "faster", values["ex-blocks-vs-together"]
+    # "prange over blocks had a speed ratio of R (95 % interval L to H) ... We give it as numbers":
+    # no verdict, one block per core, more than one core busy
+    assert "ex-blocks-vs-together-verdict" not in values
+    assert values["ex-blocks-low"] <= values["ex-blocks-ratio"] <= values["ex-blocks-high"]
     assert values["ex-blocks"] == values["cores"]
     if values["cores"] >= 2:
         assert values["ex-blocks-busy"] > 1.2
