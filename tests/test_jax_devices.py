@@ -55,78 +55,51 @@ def test_memory_per_device(values):
     assert values["values-per-temp"] == pytest.approx(round(values["values-per-temp"]), rel=0.01)
 
 
-def test_devices_gain_over_the_whole_grid_on_both_cores(values):
-    # "On both cores, the N devices ran R times as fast as the whole grid."
-    assert values["devices-vs-whole-verdict"]["verdict"] == "faster", values["devices-vs-whole"]
+def test_both_cores_numbers(values):
+    # "On both cores, the N devices had a speed ratio of R against the whole grid (95 % interval
+    # L to H) ... they kept ... cores busy. The devices against the blocks ... R (L to H)":
+    # numbers, not verdicts (they moved between builds).
+    for key in ["devices-vs-whole", "devices-vs-blocks"]:
+        r = values[f"{key}-ratio"]
+        assert values[f"{key}-low"] <= r <= values[f"{key}-high"], key
+        assert f"{key}-verdict" not in values, key
     for key in ["whole", "blocks", "devices"]:
         assert 0 < values[f"busy-{key}"] <= values["cores"] + 0.2, key
-    assert values["devices-vs-whole-verdict"]["baseline"] == "the whole grid"
-    assert values["devices-vs-whole-verdict"]["version"] == f"the {values['n-devices']} devices"
-    # "The devices against the blocks in turn gave a speed ratio of R (95 % interval L to H)":
-    # numbers, no verdict and no conclusion drawn from them.
-    r = values["devices-vs-blocks-ratio"]
-    assert values["devices-vs-blocks-low"] <= r <= values["devices-vs-blocks-high"]
-    assert "devices-vs-blocks-verdict" not in values
 
 
-def test_the_gain_needs_no_second_core(values):
-    # "On one core ... the blocks in turn ran ..., and the N devices ran ...".
-    assert values["one-core-blocks-verdict"]["verdict"] == "faster", values["one-core-blocks"]
-    assert values["one-core-devices-verdict"]["verdict"] == "faster", values["one-core-devices"]
+def test_on_one_core_the_devices_are_the_blocks(values):
+    # "On one core ... the devices against the blocks gave R (L to H): on one core, whatever the
+    # simulated devices gain over the whole grid, a single device gets as well, by working in
+    # smaller blocks."
+    for key in ["one-core-blocks", "one-core-devices", "one-core-devices-vs-blocks"]:
+        r = values[f"{key}-ratio"]
+        assert values[f"{key}-low"] <= r <= values[f"{key}-high"], key
+        assert f"{key}-verdict" not in values, key
     for key in ["whole", "blocks", "devices"]:
         assert values[f"busy-one-core-{key}"] < 1.1, key
-    # "The devices against the blocks gave a speed ratio of R (95 % interval L to H), against a
-    # gain of at least G % of either over the whole grid. On one core, then, the gain of the
-    # simulated devices is one that a single device gets as well, by working in smaller blocks."
-    # Numbers, not a verdict: the difference is near the noise threshold.
-    assert "one-core-devices-vs-blocks-verdict" not in values
-    r = values["one-core-devices-vs-blocks-ratio"]
-    assert values["one-core-devices-vs-blocks-low"] <= r <= values["one-core-devices-vs-blocks-high"]
-    gain = min(values["one-core-blocks-ratio"], values["one-core-devices-ratio"]) - 1
-    assert values["one-core-gain-percent"] == pytest.approx(100 * gain)
-    assert r - 1 < gain / 2, (r, gain)            # the devices add no gain of their own
+    assert abs(values["one-core-devices-vs-blocks-ratio"] - 1) < 0.1
 
 
-def test_whole_grid_gets_fresh_pages_every_call(values):
-    # "The whole grid received F fresh pages per call, as many as its temporaries fill (P pages)
-    # ... The blocks in turn received B and the devices D: b % and d % of the whole grid's."
-    pages = values["temp-whole-pages"]
-    assert values["faults-whole"] == pytest.approx(pages, rel=0.02)
+def test_fresh_pages(values):
+    # "The whole grid received F fresh pages per call; its temporaries fill P pages. The blocks in
+    # turn received B and the devices D ... a buffer above the ceiling [32 MiB] is mapped afresh
+    # each time it is allocated": the whole grid's buffer is above 32 MiB, the blocks' below.
+    assert values["temp-whole-pages"] * 4096 > 32 * 2**20
+    assert 0 <= values["faults-whole"] <= 1.02 * values["temp-whole-pages"]
     for key in ["blocks", "devices"]:
         assert values[f"faults-{key}"] >= 0, key
-        assert values[f"faults-{key}-percent"] == pytest.approx(
-            100 * values[f"faults-{key}"] / values["faults-whole"]), key
-    # "... the <temp-device> blocks then come from memory the process keeps, while the
-    # <temp-whole> buffer, above the ceiling [32 MiB], is mapped afresh ... on every call":
-    # the sizes are asserted in the lecture; the blocks' pages are few against the whole grid's.
-    assert values["temp-whole-pages"] * 4096 > 32 * 2**20
-    for key in ["blocks", "devices"]:
-        assert values[f"faults-{key}-percent"] < 50, key
 
 
-def test_the_fresh_pages_were_the_one_core_cost(values):
+def test_the_heap_control(values):
     # "With the temporaries kept in the heap, the whole grid took F fresh pages per call instead
-    # of F0; the blocks in turn took B and the devices D. On one core, the blocks in turn against the whole grid now gave a speed ratio of R ...,
-    # where it was R0 before, and the devices ...: both intervals lie within W % of 1. The
-    # one-core gain of the blocks and of the simulated devices was the price of fresh pages."
-    # (the counts vary between runs: XLA's threads allocate from several of glibc's arenas)
-    assert values["faults-whole-heap"] < 0.25 * values["faults-whole"]
-    for key in ["blocks", "devices"]:
-        assert values[f"faults-{key}-heap"] >= 0, key        # shown as numbers, nothing claimed
+    # of F0 ... Read the two together": numbers, and a reading rule, not a conclusion.
+    assert values["faults-whole-heap"] < 0.1 * values["temp-whole-pages"]
     for key in ["whole", "blocks", "devices"]:
         assert values[f"busy-heap-{key}"] < 1.1, key
-    bounds = []
     for key in ["blocks", "devices"]:
         r = values[f"heap-{key}-ratio-value"]
-        low, high = values[f"heap-{key}-low"], values[f"heap-{key}-high"]
-        assert low <= r <= high, key
-        bounds += [low, high]
-        before = values[f"one-core-{key}-ratio"]
-        assert values[f"one-core-{key}-verdict"]["verdict"] == "faster", key
-        assert r - 1 < (before - 1) / 3, (key, r, before)                    # "the gain is gone"
-        assert high - 1 < (before - 1) / 2, (key, high, before)
-    assert values["heap-within-percent"] == math.ceil(100 * max(abs(b - 1) for b in bounds))
-    assert "heap-blocks-verdict" not in values      # numbers, not a verdict
+        assert values[f"heap-{key}-low"] <= r <= values[f"heap-{key}-high"], key
+        assert f"heap-{key}-verdict" not in values, key
 
 
 def test_two_core_heap_numbers(values):
