@@ -684,10 +684,12 @@ def test_compare_pause_keeps_a_versions_leftover_threads_off_the_next_sample():
     def quiet():
         time.sleep(0.005)
 
-    versions = {"quiet": quiet, "leaves a thread spinning": leaves_a_spinning_thread(0.03)}
+    # The thread spins longer than two samples, so without a pause it overlaps every quiet sample
+    # that follows a spinning one, whatever the rotation (with 30 ms it missed some: a flaky 0.3-0.5).
+    versions = {"quiet": quiet, "leaves a thread spinning": leaves_a_spinning_thread(0.1)}
     kwargs = dict(sample_time=0.001, max_time=0.01, min_rounds=6, max_rounds=6, check=False)
     without = lu.compare(versions, **kwargs)
-    paused = lu.compare(versions, pause=0.05, **kwargs)
+    paused = lu.compare(versions, pause=0.15, **kwargs)
     # Without a pause the spinning thread's CPU time lands on the quiet version's samples.
     assert without.timing("quiet").busy_cores > 0.5
     assert paused.timing("quiet").busy_cores < 0.2
