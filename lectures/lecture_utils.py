@@ -173,6 +173,15 @@ def _live_children_cpu_seconds() -> float:
     return total
 
 
+def _cpu_clock(children: bool) -> Callable[[], float]:
+    """The CPU-seconds counter: this process and its ended children, plus live children if asked."""
+    if not isinstance(children, bool):
+        raise TypeError(f"children must be True or False, got {children!r}")
+    if not children:
+        return cpu_seconds
+    return lambda: cpu_seconds() + _live_children_cpu_seconds()
+
+
 @contextlib.contextmanager
 def cpu_use(children: bool = False):
     """Measure how many cores a block of code keeps busy.
@@ -187,9 +196,7 @@ def cpu_use(children: bool = False):
     counts the child processes still running, such as a process pool's
     workers, through psutil.
     """
-    def used() -> float:
-        return cpu_seconds() + (_live_children_cpu_seconds() if children else 0.0)
-
+    used = _cpu_clock(children)
     use = CpuUse()
     cpu0, wall0 = used(), clock()
     try:
@@ -335,7 +342,9 @@ def waiter_for(value: Any) -> Callable[[Any], Any] | None:
     return None
 
 
-def _sample(func: Callable[[], Any], number: int, wait: Callable[[Any], Any] | None) -> tuple[float, float]:
+def _sample(
+    func: Callable[[], Any], number: int, wait: Callable[[Any], Any] | None, cpu_clock: Callable[[], float] = cpu_seconds
+) -> tuple[float, float]:
     """Run ``func`` ``number`` times back to back: (wall seconds, CPU seconds).
 
     Each result is dropped as soon as it exists (and has been waited for), as
@@ -343,7 +352,7 @@ def _sample(func: Callable[[], Any], number: int, wait: Callable[[Any], Any] | N
     make the allocator alternate between reusing memory and mapping fresh
     pages, and the samples alternate with it.
     """
-    cpu0 = cpu_seconds()
+    cpu0 = cpu_clock()
     start = clock()
     if wait is None:
         for _ in range(number):
@@ -352,7 +361,7 @@ def _sample(func: Callable[[], Any], number: int, wait: Callable[[Any], Any] | N
         for _ in range(number):
             wait(func())
     wall = clock() - start
-    return wall, cpu_seconds() - cpu0
+    return wall, cpu_clock() - cpu0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -441,6 +450,7 @@ def timeit(
     number: int = 1,
     warmup: bool = True,
     label: str | None = None,
+    children: bool = False,
     **kwargs: Any,
 ) -> Timing:
     """Time ``func(*args, **kwargs)`` on its own and return a :class:`Timing`.
@@ -468,6 +478,9 @@ def timeit(
         ``compile_time``.  Leave on for anything compiled just in time.
     label : str, optional
         Name for tables and plots; defaults to ``func.__name__``.
+    children : bool, default False
+        Also count the CPU time of child processes still running, such as
+        a long-lived process pool's workers (see :func:`cpu_use`).
 
     Raises
     ------
@@ -477,6 +490,7 @@ def timeit(
         If ``repeat`` or ``number`` is smaller than 1.
     """
     call = _bind(func, args, kwargs, "func")
+    cpu_clock = _cpu_clock(children)
     _check_count("repeat", repeat, 1)
     _check_count("number", number, 1)
     if label is None:
@@ -493,17 +507,17 @@ def timeit(
     times, cpu = [], 0.0
     for _ in range(repeat):
         if result is None and not times:  # no warm-up: the first call gives the result and the wait
-            cpu0, start = cpu_seconds(), clock()
+            cpu0, start = cpu_clock(), clock()
             result = call()
             wait = waiter_for(result)
             if wait is not None:
                 wait(result)
-            wall, used = clock() - start, cpu_seconds() - cpu0
+            wall, used = clock() - start, cpu_clock() - cpu0
             if number > 1:
-                more_wall, more_cpu = _sample(call, number - 1, wait)
+                more_wall, more_cpu = _sample(call, number - 1, wait, cpu_clock)
                 wall, used = wall + more_wall, used + more_cpu
         else:
-            wall, used = _sample(call, number, wait)
+            wall, used = _sample(call, number, wait, cpu_clock)
         times.append(wall / number)
         cpu += used
     busy = cpu / (sum(times) * number)
@@ -763,6 +777,7 @@ def compare(
     check: bool = True,
     rtol: float = 1e-7,
     atol: float = 0.0,
+    children: bool = False,
     **kwargs: Any,
 ) -> Comparison:
     """Compare versions of one computation and give verdicts that know their noise.
@@ -821,6 +836,10 @@ def compare(
     check : bool, default True
         Set to False only when versions legitimately return different
         objects; the lecture must then check them some other way.
+    children : bool, default False
+        Also count, in each version's busy cores, the CPU time of child
+        processes still running: the workers of a process pool or a local
+        cluster kept alive across calls (see :func:`cpu_use`).
 
     Returns
     -------
@@ -837,6 +856,7 @@ def compare(
         if not isinstance(label, str) or not label:
             raise TypeError(f"version labels must be non-empty strings, got {label!r}")
     calls = [_bind(versions[label], args, kwargs, f"version {label!r}") for label in labels]
+    cpu_clock = _cpu_clock(children)
     if baseline is None:
         baseline = labels[0]
     if baseline not in labels:
@@ -894,7 +914,7 @@ def compare(
                 i = (rounds + j) % k
                 if pause:
                     time.sleep(pause)
-                wall, used = _sample(calls[i], numbers[i], waits[i])
+                wall, used = _sample(calls[i], numbers[i], waits[i], cpu_clock)
                 times[i].append(wall / numbers[i])
                 cpu[i] += used
             rounds += 1

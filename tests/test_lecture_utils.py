@@ -440,6 +440,32 @@ def test_cpu_use_counts_running_child_processes_only_when_asked():
         assert expected(use.busy_cores), (children, use.busy_cores)
 
 
+def test_compare_and_timeit_count_a_live_child_only_when_asked():
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 8\nwhile time.time() < end: pass"])
+    try:
+        time.sleep(0.3)  # let it start spinning
+        versions = {"sleep": lambda: time.sleep(0.02), "sleep too": lambda: time.sleep(0.02)}
+        with_child = lu.compare(versions, max_time=0.3, children=True).timing("sleep").busy_cores
+        without = lu.compare(versions, max_time=0.3).timing("sleep").busy_cores
+        timed = lu.timeit(lambda: time.sleep(0.02), repeat=5, children=True).busy_cores
+    finally:
+        child.kill()
+        child.wait()
+    assert with_child > 0.5 and timed > 0.5, (with_child, timed)
+    assert without < 0.2, without
+
+
+def test_children_must_be_a_bool():
+    with pytest.raises(TypeError, match="children must be True or False"):
+        lu.timeit(lambda: None, children="yes")
+    with pytest.raises(TypeError, match="children must be True or False"):
+        with lu.cpu_use(children=1):
+            pass
+
+
 def test_cpu_use_sees_a_busy_core_and_an_idle_one():
     with lu.cpu_use() as spinning:
         end = time.perf_counter() + 0.2
