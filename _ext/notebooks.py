@@ -51,6 +51,8 @@ IMPORT_TO_DISTS = {
     "scipy": ["scipy"],
     "dask": ["dask", "distributed"],
     "distributed": ["dask", "distributed"],
+    "dask_jobqueue": ["dask-jobqueue"],
+    "joblib": ["joblib"],
     "ipyparallel": ["ipyparallel"],
     "ray": ["ray"],
     "sklearn": ["scikit-learn"],
