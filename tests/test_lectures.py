@@ -28,9 +28,7 @@ LECTURES = [doc.removeprefix("lectures/") for doc in lectures_with_code()]
 # Each lecture issue removes its lecture from this set when it moves the lecture's
 # comparisons onto lu.compare; from then on every speed verdict the lecture glues
 # must contain the phrase of one of its verdict records.
-NOT_YET_ON_COMPARE = {
-    "parallel_rng", "tasks", "clusters", "gpu", "hardware_limits", "choosing",
-}
+NOT_YET_ON_COMPARE = {"gpu", "hardware_limits", "choosing"}
 
 # stderr a lecture may write today: lecture -> [(regex every stderr line of a cell must
 # match in full, why it is allowed)]. Anything else written to stderr fails the contract.
