@@ -19,7 +19,7 @@ def values(lecture):
 def test_checks_ran(lecture):
     for name in ["workers-reached", "cluster-equals-serial", "dask-retry", "worker-blas", "limit-in-worker",
                  "raised-threads", "extra-workers-stopped", "dask-stopped", "job-script", "array-seeds",
-                 "ray-retry", "ray-omp", "ex-node", "nothing-left"]:
+                 "ray-retry", "ray-omp", "ex-node", "ex-late", "nothing-left"]:
         lecture(LECTURE).checked(name)
 
 
@@ -62,16 +62,29 @@ def test_raising_only_omp_leaves_worker_blas_at_one_thread(values):
 
 
 def test_oversubscription_is_slower_and_costs_cpu(values):
-    # "A batch with N BLAS threads per worker took ... as long as 1 BLAS thread per worker.
+    # "A batch with N BLAS threads per worker took ... as long as a batch with 1 BLAS thread per worker.
     # The cause is in the CPU time: one batch used ... with 1 BLAS thread per worker, and ... (x times as much)"
     assert values["oversubscribed-threads"] == values["workers"] * values["cores"]
     record = values["over-verdict"]
     assert record["verdict"] == "slower", values["over"]
-    assert record["baseline"] == "1 BLAS thread per worker"
+    assert record["baseline"] == "a batch with 1 BLAS thread per worker"
     assert values["cpu-over-ratio"] > 1
-    # "The 2 workers with one BLAS thread each already ask for all 2 cores"
-    assert values["workers"] == values["cores"]
+    # "The W workers with one BLAS thread each already ask for W threads on N cores, so the extra CPU
+    # seconds cannot go to idle cores": true because the page sets WORKERS = CORES.
+    assert values["threads-asked-one"] == values["workers"] == values["cores"]
     assert values["busy-one"] > 0 and values["busy-over"] > 0
+
+
+def test_ray_variable_follows_num_cpus_but_blas_follows_the_worker(values):
+    # "With num_cpus at N, the variable says N, and the BLAS has k threads: the task ran in a worker that
+    # had loaded NumPy for an earlier task (k = 1) / had not loaded NumPy yet (k = N)"
+    assert values["ray-omp-cores"] == str(values["cores"])
+    if values["ray-worker-state"].startswith("had loaded"):
+        assert values["ray-blas-cores"] == "1 thread"
+    else:
+        assert values["ray-blas-cores"] == f"{values['cores']} threads"
+    # "set them inside the task with threadpool_limits, as the last task does (N threads)"
+    assert values["ray-blas-limited"] == values["cores"]
 
 
 def test_job_array_seeds_equal_spawned_children_and_differ(values):
@@ -91,9 +104,16 @@ def test_exercise_root_plus_id_shares_all_but_one_seed(values):
     assert values["ex-shared-seeds"] == 7
 
 
+def test_exercise_wait_for_workers_raises_then_returns(values):
+    # "The first wait raised WorkerStartTimeoutError (a TimeoutError) after 3 s ...; the second returned"
+    assert values["ex-late-first-wait"] == "WorkerStartTimeoutError"
+    assert values["ex-late-seen"] == 1
+
+
 def test_nothing_left_running(values):
-    # "Every scheduler, worker, Ray process and array task this page started has exited: 0"
+    # "Every scheduler, worker, Ray process and array task this page started has exited: none of them"
     assert values["children-left"] == 0
+    assert values["children-left-words"] == "none"
 
 
 def test_no_sleep_in_the_code(lecture):

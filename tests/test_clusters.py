@@ -83,7 +83,7 @@ def test_dask_bookkeeping_is_a_ratio_with_its_interval(values):
 
 
 def test_scheduler_verdicts_are_against_the_stated_baselines(values):
-    for key in ["threads", "processes", "distributed"]:
+    for key in ["processes", "distributed"]:
         assert values[f"sched-{key}-verdict"]["baseline"] == "the plain loop", key
     assert values["sched-chunk-one-verdict"]["baseline"] == "the kept pool, batches of 6"
     assert values["sched-chunk-one-verdict"]["version"] == "the kept pool, batches of 1"
@@ -92,8 +92,9 @@ def test_scheduler_verdicts_are_against_the_stated_baselines(values):
     assert values["ex-large-verdict"]["baseline"] == "the serial loop"
     assert values["ex-large-verdict"]["version"] == "threads"
     # Ratios near a threshold are given as numbers with their interval, never as verdict words
-    # (the small fits' ratio sat at 0.96-0.98 in some runs and 0.77-0.89 in another: a verdict would flip).
-    for key in ["sched-kept", "sklearn-inner-serial", "ex-small"]:
+    # (the small fits' ratio sat at 0.96-0.98 in some runs and 0.77-0.89 in another: a verdict would flip;
+    # the threaded scheduler read 0.967 [0.957, 0.977] in one quiet build and 0.952 [0.943, 0.962] in the next).
+    for key in ["sched-kept", "sched-threads", "sklearn-inner-serial", "ex-small"]:
         assert f"{key}-verdict" not in values and key not in values
         assert values[f"{key}-low"] <= values[f"{key}-ratio"] <= values[f"{key}-high"]
 
@@ -101,7 +102,8 @@ def test_scheduler_verdicts_are_against_the_stated_baselines(values):
 def test_threads_run_pure_python_one_at_a_time(values):
     # "Collatz tasks hold the GIL, so one thread computes at a time, as the busy cores show."
     assert values["busy-threads"] < 1.3
-    assert values["sched-threads-verdict"]["verdict"] != "faster"
+    # "gained nothing": the threaded scheduler's interval reaches no gain beyond the 5 % threshold
+    assert values["sched-threads-low"] < 1.05 and values["sched-threads-ratio"] < 1.05
     # The exercise: with small fits "the two threads took turns" (busy cores near one, no speed-up);
     # with large fits "two threads ran side by side" (busy cores), which small fits did not.
     assert values["ex-small-ratio"] < 1.05

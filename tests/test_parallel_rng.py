@@ -90,15 +90,18 @@ def test_overlap_bounds_and_the_58_bit_birthday_estimate(values):
 
 
 def test_shared_generator_takes_turns_and_own_generators_run_side_by_side(values):
-    # "kept X cores busy, taking turns at the lock"
+    # "kept X cores busy, taking turns at the lock: it lets one thread draw at a time"
     assert 0 < values["shared-busy"] < 1.3
     assert values["shared-low"] <= values["shared-ratio"] <= values["shared-high"]
-    # "lu.compare counts a difference only beyond its 5 % noise threshold ... so sharing gained nothing
-    # measurable": not a "faster" verdict by lu.compare's rule
-    assert not (values["shared-low"] > 1 and values["shared-ratio"] > 1.05), values["shared-ratio"]
+    # "Sharing gained nothing: its speed ratio to one thread was R (95 % interval L to H)"
+    assert values["shared-ratio"] < 1.05 and values["shared-high"] < 1.05, values["shared-ratio"]
+    # the ratio is given as numbers only: its verdict flips between builds, so no verdict of the shared
+    # generator against one thread is glued
+    assert not any(isinstance(v, dict) and v.get("kind") == "verdict" and "sharing" in v["version"]
+                   and v["baseline"] == "one thread" for v in values.values())
     same, runs, order = values["shared-in-order"], values["shared-runs"], values["shared-order"]
     assert 0 <= same <= runs
-    assert ("in none of" in order) == (same == 0) and ("in all" in order) == (same == runs)
+    assert ("In none of" in order) == (same == 0) and ("In all" in order) == (same == runs)
     if values["cores"] > 1:
         # "With a generator each they kept Y cores busy and ran ... as fast as one thread"
         assert values["own-busy"] > values["shared-busy"] + 0.3
@@ -129,12 +132,17 @@ def test_results_do_not_depend_on_the_number_of_workers(values):
 
 def test_pool_timings(values):
     assert values["kept-pool-verdict"]["baseline"] == "the serial loop"
+    assert values["thread-pool-verdict"]["baseline"] == "the serial loop"
     for name in ["pool-start", "kept-pool-time"]:
         assert values[name].split()[-1] in {"s", "ms", "µs"}, values[name]
     if values["cores"] > 1:
         # "The kept-alive pool ran ... as fast as the serial loop, keeping X cores busy"
         assert values["kept-pool-busy"] > 1.3
         assert verdict(values, "kept-pool") == "faster", values["kept-pool"]
+        # Exercise 23's solution: "the thread pool ran ..., keeping X cores busy, ...: for work that releases
+        # the GIL, threads reach the cores too"
+        assert values["thread-pool-busy"] > 1.3
+        assert verdict(values, "thread-pool") == "faster", values["thread-pool"]
 
 
 def test_independence_checks(values):
@@ -218,6 +226,7 @@ def test_result_checks_are_in_the_lecture(lecture):
         "assert all(np.array_equal(d, parent_next) for d in inherited)",
         "assert all(value == pi_serial for value in by_tasks.values())",
         'assert pool_cmp.timing("a kept-alive pool").result == pi_serial',
+        'assert pool_cmp.timing("a thread pool").result == pi_serial',
         'assert tests["same seed"].pvalue < 1e-12',
         "assert pi_pregenerated() == pi_serial",
         "assert pi_generator_kernel(1) == pi_serial and pi_generator_kernel(THREADS) == pi_serial",

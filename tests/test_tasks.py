@@ -7,6 +7,11 @@ the relations the prose states between measured values and the demonstrations'
 printed results, never speed targets.
 """
 
+import ast
+import importlib
+import sys
+
+import numpy as np
 import pytest
 
 from conftest import source, tags, text_output
@@ -129,7 +134,27 @@ def test_sending_the_array_once_beats_pickling_it_for_every_task(values):
 def test_shared_memory_is_closed_and_unlinked(lecture):
     code = "\n".join(source(c) for c in lecture(LECTURE).code_cells)
     assert "block.close()" in code and "block.unlink()" in code
-    assert "initializer=load_data" in code
+    assert "initializer=data_tasks.load_data" in code
+
+
+def test_the_initializer_module_works_in_lokys_pool(lecture, tmp_path, monkeypatch):
+    # "A module's global is one variable per worker on every route": the module the page
+    # writes, run with loky's pool (the route off Linux), gives the serial slice sums.
+    from joblib.externals import loky
+
+    cell = lecture(LECTURE).cell("DATA_MODULE = ")
+    assign = next(node for node in ast.parse(source(cell)).body
+                  if isinstance(node, ast.Assign) and node.targets[0].id == "DATA_MODULE")
+    (tmp_path / "data_tasks_check.py").write_text(ast.literal_eval(assign.value))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("data_tasks_check")
+    data = np.arange(1_000, dtype=float)
+    np.save(tmp_path / "data.npy", data)
+    tasks = 4
+    with loky.ProcessPoolExecutor(2, initializer=module.load_data, initargs=(tmp_path / "data.npy",)) as pool:
+        sums = list(pool.map(module.slice_sum_loaded, range(tasks), [tasks] * tasks))
+    assert sums == [float(data[i::tasks].sum()) for i in range(tasks)]
+    sys.modules.pop("data_tasks_check", None)
 
 
 def test_the_race_loses_updates_and_the_lock_fixes_it(values):
@@ -149,17 +174,20 @@ def test_one_chunk_per_worker_leaves_a_worker_idle(values):
 
 
 def test_mixed_tasks(values):
-    # exercise 2: both pools beat the serial loop; 2 processes are quoted against the 8 threads as numbers
+    # exercise 2: the pools beat the serial loop; 2 processes are quoted against the 8 threads as numbers
     assert verdict(values, "mixed-eight") == "faster", values["mixed-eight"]
+    assert verdict(values, "mixed-threads") == "faster", values["mixed-threads"]
     assert verdict(values, "mixed-processes") == "faster", values["mixed-processes"]
     assert "95 % interval" in values["mixed-processes-vs-eight"]
     # the remedy: "With 8 processes ... they ran X times as fast as 2 processes"
     assert verdict(values, "mixed-remedy") == "faster", values["mixed-remedy"]
     record = values["mixed-remedy-verdict"]
     assert record["version"] == "8 processes" and record["baseline"].endswith("processes")
-    # the sums of the solution explain the measured times: each within a factor of 2 of its sum
-    for name in ["eight", "processes", "eight-processes"]:
-        assert 0.5 < values[f"mixed-{name}-vs-estimate"] < 2, name
+    # the sums of the solution explain the measured times
+    for name in ["eight", "threads", "processes", "eight-processes"]:
+        assert 0.75 < values[f"mixed-{name}-vs-estimate"] < 1.35, name
+    # "Speedups above the 2 cores come from the sleeps": the 8 processes beat serial by more than the cores
+    assert values["mixed-remedy-ratio"] * values["mixed-processes-ratio"] > values["cores"]
     # "the computations take turns at the GIL ... keeping X cores busy"
     assert values["mixed-eight-busy"] < 1.3
 
