@@ -93,7 +93,9 @@ def test_fresh_pages(values):
 def test_the_heap_control(values):
     # "With the temporaries kept in the heap, the whole grid took F fresh pages per call instead
     # of F0 ... Read the two together": numbers, and a reading rule, not a conclusion.
-    assert values["faults-whole-heap"] < 0.1 * values["temp-whole-pages"]
+    # "A control keeps the sizes and removes most of the fresh pages" (a fifth of them remained
+    # in one fresh-clone build, none in others).
+    assert values["faults-whole-heap"] < 0.5 * values["temp-whole-pages"]
     for key in ["whole", "blocks", "devices"]:
         assert values[f"busy-heap-{key}"] < 1.1, key
     for key in ["blocks", "devices"]:

@@ -96,9 +96,10 @@ def test_one_core_comparison(values):
     # Held to one core: every version kept at most one core busy.
     assert values["busy-jit-one-core"] < 1.2 and values["busy-eager-one-core"] < 1.2
     assert values["one-core-low"] <= values["one-core-ratio"] <= values["one-core-high"]
-    # "a difference of a few percent, the size of the site's 5 % noise threshold ... per core
-    # the two are close, and we claim no verdict"
-    assert abs(values["one-core-ratio"] - 1) <= 0.1, values["one-core-ratio"]
+    # "against R on all cores. Per core the gap is far smaller ... we give the numbers and claim no
+    # verdict" (the ratio read 0.83 [0.78, 0.99] in one build and 1.11 [1.08, 1.20] in another).
+    assert values["one-core-high"] < 0.75 * values["jit-vs-numpy-ratio"], values["one-core-ratio"]
+    assert "one-core-verdict" not in values
     # JAX without jit on one core: quoted as numbers with their interval.
     assert values["eager-one-core-low"] <= values["eager-one-core-ratio"] <= values["eager-one-core-high"]
     # "With jit, the two parts of f go opposite ways": the cosine against, fusion for.

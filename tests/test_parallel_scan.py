@@ -174,9 +174,3 @@ def test_the_serial_loop_keeps_one_core_busy(values):
     """The loop runs on one thread; the other versions' threads idling between samples add a little.
     (The blocked comparison is not checked: there the loop's busy cores include Numba's spinning workers.)"""
     assert values["loop-busy"] < 1.25, values["loop-busy"]
-
-
-def test_the_fix_up_is_not_limited_by_bandwidth(values):
-    # "It moved them at R GB/s on two cores, F times the one-core np.add rate above, so memory
-    # bandwidth is not what limits it here"
-    assert values["fixup-bw-ratio"] < 1, values["fixup-bw-ratio"]

@@ -55,8 +55,10 @@ def test_processes_beat_the_serial_loop_and_threads_take_turns(values):
     assert values["cpu-busy-processes"] > 1.3
     assert values["cpu-busy-threads"] < 1.3
     assert values["cpu-busy-threads"] < values["cpu-busy-serial"] + 0.3
-    # "The 2 threads showed no measurable difference from / took ... as long as the serial loop"
-    assert verdict(values, "cpu-threads") != "faster", values["cpu-threads"]
+    # "The 2 threads gained nothing: their speed ratio to the serial loop was R (95 % interval ...)";
+    # numbers, not a verdict: 1.01 [0.99, 1.02] in one quiet build, 0.93 in the next.
+    assert values["cpu-threads-ratio"] < 1.05 and values["cpu-threads-high"] < 1.1, values["cpu-threads"]
+    assert "cpu-threads-verdict" not in values
 
 
 def test_waiting_tasks_overlap_in_threads(values):
