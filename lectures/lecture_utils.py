@@ -537,6 +537,9 @@ CONFIDENCE = 0.95
 #: The harness's own cost per call above which :func:`compare` warns, as a
 #: fraction of the fastest sample of a version.
 OVERHEAD_LIMIT = 0.02
+#: Seed of the shuffled order in which :func:`compare` times the versions in
+#: each round (fixed, so that a rerun times them in the same orders).
+ROUND_ORDER_SEED = 20_261_206
 
 _VERDICTS = ("faster", "slower", "no measurable difference")
 
@@ -800,9 +803,11 @@ def compare(
     3. **Calibrate.** Each version gets an inner loop of ``number`` calls so
        that one sample lasts at least ``sample_time`` seconds (as
        :meth:`timeit.Timer.autorange` does).
-    4. **Rounds.** Every round times every version once, in an order rotated
-       by one each round, so that drift and a neighbour's load hit all
-       versions alike.  Rounds stop once ``max_time`` seconds have passed and
+    4. **Rounds.** Every round times every version once, in a shuffled order
+       (the same sequence of orders on every run), so that drift, a
+       neighbour's load and the threads a version leaves spinning hit all
+       versions alike: in a merely rotated order each version would always
+       follow the same neighbour.  Rounds stop once ``max_time`` seconds have passed and
        at least ``min_rounds`` are done, or at ``max_rounds``.  The garbage
        collector is paused meanwhile, as :mod:`timeit` does.
     5. **Verdict.** For each version the per-round ratio baseline time /
@@ -900,8 +905,9 @@ def compare(
             number = min(10**7, max(number + 1, math.ceil(number * 1.2 * sample_time / max(wall, 1e-9))))
         numbers.append(number)
 
-    # 4. Interleaved rounds in rotated order.
+    # 4. Interleaved rounds in shuffled order, from a fixed seed so that a rerun repeats it.
     k = len(calls)
+    orders = np.random.default_rng(ROUND_ORDER_SEED)
     times = [[] for _ in calls]
     cpu = [0.0] * k
     was_enabled = gc.isenabled()
@@ -910,8 +916,7 @@ def compare(
         start = clock()
         rounds = 0
         while rounds < max_rounds:
-            for j in range(k):
-                i = (rounds + j) % k
+            for i in orders.permutation(k):
                 if pause:
                     time.sleep(pause)
                 wall, used = _sample(calls[i], numbers[i], waits[i], cpu_clock)

@@ -653,16 +653,32 @@ def test_compare_waits_for_asynchronous_results():
     assert cmp.timing("async").minimum >= 0.002
 
 
-def test_compare_rotates_the_order_of_versions_every_round():
+def rounds_order(names, rounds):
     order = []
 
     def version(name):
-        return lambda: (order.append(name), time.sleep(0.002))[1]
+        return lambda: (order.append(name), time.sleep(0.001))[1]
 
-    cmp = lu.compare({n: version(n) for n in "abc"}, sample_time=0.001, max_time=0.05, min_rounds=6, max_rounds=6)
-    assert cmp.rounds == 6 and all(t.number == 1 for t in cmp.timings)
-    rounds = order[6:]  # after one first call and one calibration call each
-    assert rounds == 2 * (list("abc") + list("bca") + list("cab"))
+    cmp = lu.compare({n: version(n) for n in names}, sample_time=0.0005, max_time=0.01,
+                     min_rounds=rounds, max_rounds=rounds)
+    assert cmp.rounds == rounds and all(t.number == 1 for t in cmp.timings)
+    timed = order[2 * len(names):]  # after one first call and one calibration call each
+    return [timed[r * len(names):(r + 1) * len(names)] for r in range(rounds)]
+
+
+def test_compare_times_every_version_once_per_round_in_shuffled_orders():
+    names = list("abcd")
+    rounds = rounds_order(names, 24)
+    assert all(sorted(r) == names for r in rounds)
+    # A rotated order would put each version after the same neighbour in every round;
+    # shuffled, each version follows each of the others (and starts some rounds).
+    for name in names:
+        before = {r[r.index(name) - 1] if r.index(name) else None for r in rounds}
+        assert before == (set(names) - {name}) | {None}, (name, before)
+
+
+def test_compare_repeats_its_orders_from_run_to_run():
+    assert rounds_order(list("abc"), 8) == rounds_order(list("abc"), 8)
 
 
 def test_compare_calibrates_samples_to_last_long_enough():
@@ -711,7 +727,7 @@ def test_compare_pause_keeps_a_versions_leftover_threads_off_the_next_sample():
         time.sleep(0.005)
 
     # The thread spins longer than two samples, so without a pause it overlaps every quiet sample
-    # that follows a spinning one, whatever the rotation (with 30 ms it missed some: a flaky 0.3-0.5).
+    # that follows a spinning one, whatever the order (with 30 ms it missed some: a flaky 0.3-0.5).
     versions = {"quiet": quiet, "leaves a thread spinning": leaves_a_spinning_thread(0.1)}
     kwargs = dict(sample_time=0.001, max_time=0.01, min_rounds=6, max_rounds=6, check=False)
     without = lu.compare(versions, **kwargs)
