@@ -30,6 +30,8 @@ CACHE_KEY := $(BIN)/python scripts/cache_key.py $(BUILD)
 
 book: $(STAMP)
 	@$(CACHE_KEY)
+	@# The status page describes this build's machine and load: read and executed by every build.
+	@touch lectures/status.md
 	@$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) || { \
 	  echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
 	  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; \

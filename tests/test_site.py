@@ -3,6 +3,7 @@
 import getpass
 import re
 import socket
+import subprocess
 
 import pytest
 from bs4 import BeautifulSoup
@@ -64,3 +65,13 @@ def test_no_file_leaks_local_paths_user_or_host(site):
         for match in pattern.finditer(path.read_text(errors="replace")):
             leaks.append(f"{path.relative_to(ROOT)}: {match.group(0)!r}")
     assert not leaks, "local details leaked:\n" + "\n".join(leaks[:20])
+
+
+def test_every_build_reads_and_executes_the_status_page():
+    """The status page describes the build's machine and load, so `make book` must re-read it every time
+    (Sphinx re-reads only pages whose files changed; its execution_mode 'force' then executes it)."""
+    steps = subprocess.run(["make", "-n", "book"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    touch, build = steps.find("touch lectures/status.md"), steps.find("jupyter-book build")
+    assert 0 <= touch < build, "make book does not touch lectures/status.md before building"
+    header = (ROOT / "lectures" / "status.md").read_text().split("---")[1]
+    assert "execution_mode: force" in header
