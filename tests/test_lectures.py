@@ -24,12 +24,6 @@ from conftest import ROOT, Lecture, joined, lectures_with_code, source, stderr, 
 
 LECTURES = [doc.removeprefix("lectures/") for doc in lectures_with_code()]
 
-# Lectures whose speed comparisons are still worded by hand rather than by lu.compare.
-# Each lecture issue removes its lecture from this set when it moves the lecture's
-# comparisons onto lu.compare; from then on every speed verdict the lecture glues
-# must contain the phrase of one of its verdict records.
-NOT_YET_ON_COMPARE = {"gpu", "hardware_limits", "choosing"}
-
 # stderr a lecture may write today: lecture -> [(regex every stderr line of a cell must
 # match in full, why it is allowed)]. Anything else written to stderr fails the contract.
 ALLOWED_STDERR: dict[str, list[tuple[str, str]]] = {}
@@ -171,7 +165,6 @@ def report(problems: list[str]) -> str:
 
 def test_the_lists_name_only_lectures():
     assert LECTURES, "no lectures with code in the table of contents"
-    assert NOT_YET_ON_COMPARE <= set(LECTURES), NOT_YET_ON_COMPARE - set(LECTURES)
     assert set(ALLOWED_STDERR) <= set(LECTURES), set(ALLOWED_STDERR) - set(LECTURES)
 
 
@@ -207,8 +200,6 @@ def test_verdict_records_agree_with_their_words(lecture, name):
 
 @pytest.mark.parametrize("name", LECTURES)
 def test_speed_verdicts_come_from_verdict_records(lecture, name):
-    if name in NOT_YET_ON_COMPARE:
-        pytest.skip(f"{name} does not yet word its comparisons with lu.compare (NOT_YET_ON_COMPARE)")
     problems = unrecorded_verdicts(lecture(name).glued)
     assert not problems, report(problems)
 

@@ -1,0 +1,148 @@
+"""The benchmarking lecture's own claims: what its prose says about its measurements.
+
+The shared contract (tests/test_lectures.py) checks that it executed cleanly and
+that its verdict sentences agree with their lu.compare records. These tests check
+the relations the prose states between measured values, never speed targets.
+"""
+
+import pytest
+
+LECTURE = "benchmarking"
+
+
+@pytest.fixture(scope="module")
+def values(lecture):
+    return lecture(LECTURE).glued
+
+
+def test_checks_ran(lecture):
+    # "At its default tolerance (rtol=1e-7), float32 fails": the visible cell caught lu.compare's error.
+    for name in ["wide", "sync-pause", "rejected"]:
+        lecture(LECTURE).checked(name)
+
+
+def test_machine_code_counts_back_the_vectorisation_sentences(values):
+    # "The two naive loops have 0 and 0 packed multiplies or adds; reassociated, the loop on B^T has N.
+    # The reordered loop has N and the blocked loop N, without any flag."
+    assert values["packed-naive"] == 0 and values["packed-naive-bt"] == 0
+    assert values["packed-bt-reassoc"] > 0
+    assert values["packed-reordered"] > 0 and values["packed-blocked"] > 0
+    # "No loop uses a fused multiply-add ... Numba fuses only with fastmath={'contract'} (N of them)."
+    for key in ["naive", "naive-bt", "bt-reassoc", "reordered", "blocked"]:
+        assert values[f"fma-{key}"] == 0, key
+    assert values["fma-contract"] > 0
+
+
+def test_the_printed_inner_loop_is_the_one_the_prose_reads(values):
+    # "vmulpd multiplies four float64 of a row of B (a 256-bit ymm register) by a_ik, vaddpd adds
+    # four entries of the row of C, vmovupd stores them, and the last three instructions count and
+    # jump back."
+    ops = values["inner-loop-ops"].split()
+    assert ops[:3] == ["vmulpd", "vaddpd", "vmovupd"], ops
+    assert len(ops) == values["inner-loop-length"] == 6, ops
+    assert ops[-1].startswith("j"), ops
+    assert values["inner-loop-ymm"] is True
+
+
+def test_verdicts_are_against_the_versions_the_prose_names(values):
+    for key, version, baseline in [
+        ("reordered-vs-naive", "the reordered loop", "the naive loop"),
+        ("chain", "the naive loop on B transposed, reassociated", "the naive loop on B transposed"),
+        ("blas-vs-reordered", "BLAS in float64 on one thread", "the reordered loop"),
+        ("float32", "BLAS in float32 on one thread", "BLAS in float64 on one thread"),
+        ("wide-blocked", "the blocked loop", "the reordered loop"),
+        ("unsynchronised", "the call timed until it returned", "the call timed to completion"),
+        ("same", "the same loop again", "the reordered loop"),
+    ]:
+        record = values[f"{key}-verdict"]
+        assert (record["version"], record["baseline"]) == (version, baseline), key
+
+
+def test_the_running_sum_not_the_memory_order_held_the_naive_loop_back(values):
+    # "each change to the naive loop alone did little: reading a transposed copy of B changed its
+    # speed by a factor of R1 ..., reassociating on B itself by R2. With both, the loop ran X times as
+    # fast as the naive loop on B transposed. So the naive loop was held back by its running sum"
+    for key in ["transposed-only", "reassoc-only"]:
+        assert 0.8 < values[f"{key}-ratio"] < 1.3, (key, values[f"{key}-ratio"])
+    assert values["chain-verdict"]["verdict"] == "faster", values["chain"]
+    assert values["chain-ratio"] > 2 * max(values["transposed-only-ratio"], values["reassoc-only-ratio"])
+
+
+def test_reordering_pays_and_blas_beats_the_loops_on_one_core(values):
+    assert values["reordered-vs-naive-verdict"]["verdict"] == "faster", values["reordered-vs-naive"]
+    # "On one core, BLAS ran at X GFLOP/s, against Y for the fastest of our loops" and "Call it."
+    assert values["blas-vs-reordered-verdict"]["verdict"] == "faster", values["blas-vs-reordered"]
+    assert values["gflops-blas-one"] > values["gflops-best-loop"]
+    assert values["gflops-best-loop"] >= values["gflops-reordered"]
+
+
+def test_the_loop_comparison_ran_on_one_core(values):
+    # "No version kept more than X cores busy: a comparison on one core."
+    assert values["busy-one-max"] < 1.2
+
+
+def test_tiling_pays_only_where_b_leaves_the_last_level_cache(values):
+    # "The square B took X % of it, and there tiling cost speed (the ratio above was below 1)"
+    assert values["b-over-llc"] < 1
+    assert values["blocked-ratio"] < 1, values["blocked-ratio"]
+    # "B now takes X MiB, Y times the last-level cache ... the blocked loop now ran Z times as fast"
+    assert values["b-wide-over-llc"] > 1
+    assert values["wide-blocked-verdict"]["verdict"] == "faster", values["wide-blocked"]
+
+
+def test_unsynchronised_clock_reports_a_speed_that_does_not_exist(values):
+    assert values["unsynchronised-verdict"]["verdict"] == "faster", values["unsynchronised"]
+
+
+def test_a_a_comparison_is_the_noise_floor(values):
+    # "the copy showed no measurable difference"
+    assert values["same-verdict"]["verdict"] == "no measurable difference", values["same"]
+
+
+def test_blocks_timed_apart_show_a_difference_the_code_does_not_have(values):
+    # "The identical code's median in the second block was X times its median in the first, while
+    # our process had Y of a core against Z. Compared block against block, that would pass for a
+    # difference between two versions."
+    assert values["block-ratio"] > 1.5, values["block-ratio"]
+    assert values["block-busy-second"] < values["block-busy-first"]
+
+
+def test_float32_differs_in_speed_and_in_digits(values):
+    # "comparing float32 with float64 measures the precision as much as the code"
+    assert values["float32-verdict"]["verdict"] == "faster", values["float32"]
+    assert 0 < values["float32-error"] < 1e-5
+
+
+def test_blas_kernels_and_threads_are_named(values):
+    # "OpenBLAS chose the kernels it ships for the X architecture"; "NumPy's BLAS runs on N threads
+    # by default" (a thread comparison needs more than one).
+    assert values["blas-architecture"] not in ("", "None")
+    assert values["blas-threads"] >= 2
+
+
+def test_thread_ratio_is_given_as_numbers_with_the_load_beside_it(values):
+    # "BLAS's speed relative to one thread was R (95 % interval L to H), with X cores busy against Y.
+    # The load average of the last minute was A before the comparison and B after it, on C cores"
+    assert values["busy-threads-one"] < 1.2
+    assert values["threads-n"] > values["n"]     # "We time a larger product"
+    # The ratio carries no verdict words: only numbers are glued for it.
+    assert "threads-verdict" not in values
+
+
+def test_clock_sentence_is_plain_text(values):
+    # Glued text is not parsed as markdown: no backticks.
+    assert "`" not in values["clock-sentence"]
+    assert values["clock-sentence"].startswith("This machine reports")
+
+
+def test_tile_exercise_names_the_distinguishable_tiles(values):
+    # "The verdict column separates the tiles X from it"
+    distinct = [int(t) for t in values["tile-distinct"].split(", ")]
+    assert len(distinct) == values["tile-distinct-count"] >= 1
+    assert values["tile-best"] not in distinct
+    assert set(distinct) <= {16, 32, 64, 128, 256}
+
+
+def test_audit_interval_is_far_from_the_claim(values):
+    # "Even the upper end of the interval is far from the claimed 100"
+    assert values["audit-high"] < values["audit-claimed"] / 10
