@@ -3,12 +3,13 @@
 The shared contract (tests/test_lectures.py) checks that it executed cleanly. The
 page runs its Numba kernels in the CUDA simulator when the build has no GPU, and
 its CuPy kernels only on a GPU; these tests check the relations the prose states
-(types, launch arithmetic, coverage, one number copied back, memory segments, the
+(types, launch arithmetic, coverage, points per thread per axis, one number copied
+back, a visible check against NumPy, the GPU sizing against L2, memory segments, the
 bug in the exercise), never speed.
 """
 
 import pytest
-from conftest import tags, text_output
+from conftest import source, tags, text_output
 from test_lectures import DURATION
 
 LECTURE = "gpu_kernels"
@@ -22,6 +23,15 @@ def values(lecture):
 def shape(text):
     """'16 x 4' -> (16, 4)"""
     return tuple(int(part) for part in text.split(" x "))
+
+
+def choices(text):
+    """'1 or 2' -> [1, 2]; '7' -> [7]"""
+    return [int(part) for part in text.split(" or ")]
+
+
+def on_gpu(values):
+    return "simulator" not in values["where-sentence"]
 
 
 def test_checks_ran(lecture):
@@ -47,20 +57,27 @@ def test_blocks_are_whole_warps_and_a_power_of_two(values):
 
 
 def test_the_2d_launch_overhangs_the_grid_and_the_if_keeps_threads_idle(values):
-    # "Neither size is a multiple of its tile, so launches overhang the grid";
-    # "The launch used B blocks of T threads, M threads for P points: the if kept I of them idle"
+    # "50 points a side, a multiple of neither side of its 16 x 4 tile"; "On a GPU, N is ... a
+    # multiple of the 32 x 8 tile's 8 rows but not of its 32 columns. So launches overhang the grid
+    # in x (and in y in the simulator)"; "The launch used B blocks of T threads, M threads for
+    # P points: the if kept I of them idle"
     n, tile, blocks = values["n"], shape(values["tile"]), shape(values["map-blocks"])
-    assert n % tile[0] and n % tile[1]
     assert values["points"] == n * n
     assert values["map-threads"] == blocks[0] * blocks[1] * values["threads-per-block"]
     assert values["map-idle-threads"] == values["map-threads"] - values["points"] > 0
-    for axis in (0, 1):  # no more blocks per axis than covering needs
-        assert 0 < blocks[axis] * tile[axis] - n < tile[axis]
+    overhang = [blocks[axis] * tile[axis] - n for axis in (0, 1)]
+    assert 0 < overhang[0] < tile[0], "x must overhang, by less than one block"
+    if on_gpu(values):
+        assert tile == (32, 8) and n >= 2000 and n % 8 == 0 and n % 32
+        assert overhang[1] == 0
+    else:
+        assert tile == (16, 4) and n == 50
+        assert 0 < overhang[1] < tile[1]
 
 
 def test_the_fused_kernel_strides_unevenly_and_copies_one_number_back(values):
-    # "the call made A atomic updates, copied 4 bytes back"; "the threads took between MIN and MAX
-    # points each: X threads do not divide P points evenly"
+    # "the call made A atomic updates, copied 4 bytes back"; "between MIN and MAX points, and the
+    # loops' tails were exercised"
     count = values["fused-block-count"]
     assert shape(values["fused-blocks"])[0] * shape(values["fused-blocks"])[1] == count
     assert values["fused-threads"] == count * values["threads-per-block"]
@@ -70,6 +87,40 @@ def test_the_fused_kernel_strides_unevenly_and_copies_one_number_back(values):
     low, high = values["points-per-thread-min"], values["points-per-thread-max"]
     assert 0 < low < high
     assert low * values["fused-threads"] <= values["points"] <= high * values["fused-threads"]
+
+
+def test_the_spread_of_points_per_thread_comes_from_each_axis(values):
+    # "The launch is W threads wide and H high, so each thread took C of the n columns and R of
+    # the rows: between MIN and MAX points"
+    n, width, height = values["n"], values["launch-width"], values["launch-height"]
+    blocks, tile = shape(values["fused-blocks"]), shape(values["tile"])
+    assert (width, height) == (blocks[0] * tile[0], blocks[1] * tile[1])
+    columns, rows = choices(values["columns-per-thread"]), choices(values["rows-per-thread"])
+    assert columns == sorted({n // width, -(-n // width)})
+    assert rows == sorted({n // height, -(-n // height)})
+    assert len(columns) == 2, "x overhangs the launch width: the column counts differ"
+    # the counts measured by count_visits are the products of the per-axis counts
+    assert values["points-per-thread-min"] == columns[0] * rows[0]
+    assert values["points-per-thread-max"] == columns[-1] * rows[-1]
+
+
+def test_the_compiled_kernels_are_checked_against_numpy_in_a_visible_cell(lecture):
+    # "On a GPU, this visible check tests the compiled float32 kernels' maxima against NumPy": the cell
+    # must survive into the downloaded notebook, which drops remove-cell and remove-input cells.
+    cell = lecture(LECTURE).cell("np.testing.assert_allclose([map_then_reduce, fused, map_then_max]")
+    assert not {"remove-cell", "remove-input"} & set(tags(cell))
+    assert "reference" in source(cell)
+
+
+def test_on_a_gpu_the_values_outgrow_l2_and_blocks_fill_the_thread_slots(values):
+    # "On a GPU, N is at least 2000, large enough for the values to outgrow the L2 cache";
+    # "FUSED_BLOCKS gives each SM as many 256-thread blocks as it has thread slots"
+    if not on_gpu(values):
+        assert "l2-bytes" not in values and "fused-occupancy" not in values
+        return
+    assert 4 * values["points"] >= 4 * values["l2-bytes"]
+    assert shape(values["fused-blocks"])[0] == values["blocks-per-sm"]
+    assert 0 < values["fused-occupancy"] <= 1
 
 
 def test_the_coverage_cell_shows_every_point_visited_once(lecture):

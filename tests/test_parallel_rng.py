@@ -93,8 +93,11 @@ def test_shared_generator_takes_turns_and_own_generators_run_side_by_side(values
     # "kept X cores busy, taking turns at the lock: it lets one thread draw at a time"
     assert 0 < values["shared-busy"] < 1.3
     assert values["shared-low"] <= values["shared-ratio"] <= values["shared-high"]
-    # "Sharing gained nothing: its speed ratio to one thread was R (95 % interval L to H)"
-    assert values["shared-ratio"] < 1.05 and values["shared-high"] < 1.05, values["shared-ratio"]
+    # "Sharing gained little or nothing: its speed ratio to one thread was R (95 % interval L to H), far from
+    # what threads that work side by side can gain" (a CI build gave 0.97, interval to 1.054: a 5 % bound
+    # on "nothing" was tighter than the noise)
+    assert values["shared-high"] < 1.25, values["shared-high"]
+    assert values["own-vs-one-ratio"] > values["shared-high"] + 0.3, (values["own-vs-one-ratio"], values["shared-high"])
     # the ratio is given as numbers only: its verdict flips between builds, so no verdict of the shared
     # generator against one thread is glued
     assert not any(isinstance(v, dict) and v.get("kind") == "verdict" and "sharing" in v["version"]
