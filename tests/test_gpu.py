@@ -375,8 +375,10 @@ def test_bytes_do_not_explain_jax_against_numpy_the_cosine_is_left(lecture, valu
 
 
 def test_fixed_cost_sweep(lecture, values):
-    for key in ["tiny-torch", "tiny-jax"]:
-        assert values[f"{key}-verdict"]["baseline"] == "NumPy", key
+    assert values["tiny-torch-verdict"]["baseline"] == "NumPy"
+    # JAX against NumPy on the smallest grid is given as numbers only (its verdict flipped between builds).
+    assert values["tiny-jax-low"] <= values["tiny-jax-ratio"] <= values["tiny-jax-high"]
+    assert "tiny-jax-verdict" not in values and "tiny-jax" not in values
     assert values["sweep-smallest-points"] == values["sweep-smallest"] ** 2
     assert values["tiny-numpy-time"].split()[-1] in UNITS_TIME
     assert values["fig-size-sweep"].startswith("<Figure")
