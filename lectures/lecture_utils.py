@@ -64,6 +64,7 @@ __all__ = [
     "Verdict",
     "Comparison",
     "compare",
+    "from_rounds",
     "speedup_table",
     "format_table",
     "peak_memory",
@@ -634,6 +635,17 @@ class Verdict:
             return f"{_ratio_text(1 / self.ratio)} times as long"
         return f"no measurable difference (within {self.within} %)"
 
+    def numbers(self, digits: int = 2) -> str:
+        """The ratio and its interval as numbers, with no verdict words: '0.97 (95 % interval 0.95 to 0.99)'.
+
+        For a ratio near the threshold, whose verdict a rebuild could flip.
+        """
+        _check_count("digits", digits, 0)
+        return (
+            f"{self.ratio:.{digits}f} ({100 * CONFIDENCE:.0f} % interval "
+            f"{self.low:.{digits}f} to {self.high:.{digits}f})"
+        )
+
     def record(self) -> dict[str, Any]:
         """Everything the verdict was made from, as plain Python values (for glue and tests)."""
         return {
@@ -954,6 +966,51 @@ def compare(
         label: _verdict(label, baseline, ts, base, threshold) for label, ts in zip(labels, times) if label != baseline
     }
     return Comparison(timings, baseline, verdicts, rounds, overhead, threshold)
+
+
+def from_rounds(
+    times: dict[str, Sequence[float]],
+    baseline: str | None = None,
+    threshold: float = NOISE_THRESHOLD,
+    min_rounds: int = 7,
+) -> Comparison:
+    """Verdicts from rounds timed elsewhere: in another process, an MPI program, a recorded file.
+
+    ``times`` maps each version's label to its seconds per call, one entry
+    per round; entry ``i`` of every version must come from the same round
+    ``i``, the versions timed one after another within it, as
+    :func:`compare` times them.  The verdicts are made exactly as
+    :func:`compare` makes them (the baseline defaults to the first label).
+
+    >>> cmp = from_rounds({"a": [2.0] * 7, "b": [1.0, 1.1, 0.9, 1.0, 1.0, 1.05, 0.95]})
+    >>> cmp["b"].verdict
+    'faster'
+    """
+    labels = list(times)
+    if len(labels) < 2:
+        raise ValueError(f"from_rounds needs at least two versions, got {labels}")
+    baseline = labels[0] if baseline is None else baseline
+    if baseline not in labels:
+        raise ValueError(f"baseline {baseline!r} is not one of the versions {labels}")
+    _check_count("min_rounds", min_rounds, 1)
+    series = {}
+    for label, values in times.items():
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1 or not np.all(np.isfinite(values)) or not np.all(values > 0):
+            raise ValueError(f"times of {label!r} must be a sequence of positive finite seconds, got {values!r}")
+        series[label] = values
+    lengths = {len(v) for v in series.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every version needs one time per round; got {({k: len(v) for k, v in series.items()})}")
+    rounds = lengths.pop()
+    if rounds < min_rounds:
+        raise ValueError(f"from_rounds needs at least {min_rounds} rounds for an interval, got {rounds}")
+    timings = tuple(Timing(label=label, times=tuple(map(float, v))) for label, v in series.items())
+    verdicts = {
+        label: _verdict(label, baseline, v, series[baseline], threshold)
+        for label, v in series.items() if label != baseline
+    }
+    return Comparison(timings, baseline, verdicts, rounds, 0.0, threshold)
 
 
 def _as_numpy(value: Any) -> Any:

@@ -758,6 +758,44 @@ def test_compare_gives_verdicts_between_any_two_versions_from_the_same_rounds():
         cmp.against("thrice", "once")
 
 
+def test_from_rounds_judges_rounds_timed_elsewhere_as_compare_does():
+    rng = np.random.default_rng(3)
+    a = 1.0 + 0.05 * rng.random(15)
+    b = 0.5 * (1.0 + 0.05 * rng.random(15))
+    c = a * (1.0 + 0.01 * rng.standard_normal(15))
+    cmp = lu.from_rounds({"a": a, "b": b, "c": c})
+    assert cmp.baseline == "a" and cmp.rounds == 15 and cmp.labels == ["a", "b", "c"]
+    assert cmp["b"].verdict == "faster" and cmp["b"].ratio == pytest.approx(float(np.median(a / b)))
+    assert cmp["c"].verdict == "no measurable difference"
+    assert cmp.against("a", "b").verdict == "slower"
+    assert cmp.timing("b").median == pytest.approx(float(np.median(b)))
+    assert lu.from_rounds({"a": a, "b": b}, baseline="b")["a"].verdict == "slower"
+
+
+@pytest.mark.parametrize(
+    "times, options, message",
+    [
+        ({"a": [1.0] * 7}, {}, "at least two versions"),
+        ({"a": [1.0] * 7, "b": [1.0] * 7}, {"baseline": "c"}, "baseline 'c' is not one of"),
+        ({"a": [1.0] * 7, "b": [1.0] * 6}, {}, "one time per round"),
+        ({"a": [1.0] * 5, "b": [1.0] * 5}, {}, "at least 7 rounds"),
+        ({"a": [1.0] * 7, "b": [1.0] * 6 + [0.0]}, {}, "times of 'b' must be .* positive finite"),
+        ({"a": [1.0] * 7, "b": [1.0] * 6 + [float("nan")]}, {}, "times of 'b'"),
+    ],
+)
+def test_from_rounds_rejects_bad_input_with_a_clear_message(times, options, message):
+    with pytest.raises(ValueError, match=message):
+        lu.from_rounds(times, **options)
+
+
+def test_verdict_numbers_give_ratio_and_interval_without_verdict_words():
+    v = lu.Verdict("b", "a", 0.9712, 0.95, 0.991)
+    assert v.numbers() == "0.97 (95 % interval 0.95 to 0.99)"
+    assert v.numbers(3) == "0.971 (95 % interval 0.950 to 0.991)"
+    with pytest.raises(TypeError, match="digits must be an integer"):
+        v.numbers(2.0)
+
+
 def test_compare_uses_named_baseline_and_gives_verdicts_for_the_others():
     cmp = lu.compare({"a": python_work(), "b": python_work(), "c": python_work()}, baseline="b", max_time=0.1)
     assert set(cmp.verdicts) == {"a", "c"} and cmp["a"].baseline == "b"
