@@ -38,21 +38,26 @@ def cache_key() -> str:
     return digest.hexdigest()
 
 
+def key_file(build: Path) -> Path:
+    """Where the key lives: inside the execution cache, so that restoring the cache restores it."""
+    return build / ".jupyter_cache" / "inputs.key"
+
+
 def main() -> None:
     if len(sys.argv) != 2:
         sys.exit("usage: cache_key.py BUILD_DIR")
     build = Path(sys.argv[1])
-    key_file = build / ".jupyter_cache" / "inputs.key"
+    stamp = key_file(build)
     key = cache_key()
-    if key_file.exists() and key_file.read_text().strip() == key:
+    if stamp.exists() and stamp.read_text().strip() == key:
         return
     if build.exists():
-        reason = "changed" if key_file.exists() else "unknown"
+        reason = "changed" if stamp.exists() else "unknown"
         print(f"cache_key: the helpers, pins, recorded results or machine are {reason} since the last build: "
               f"removing {build} so that every lecture executes again")
         shutil.rmtree(build)
-    key_file.parent.mkdir(parents=True)
-    key_file.write_text(key + "\n")
+    stamp.parent.mkdir(parents=True)
+    stamp.write_text(key + "\n")
 
 
 if __name__ == "__main__":

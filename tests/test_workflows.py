@@ -39,3 +39,21 @@ def test_workflow_is_least_privilege_and_strict(path):
         for step in job.get("steps", []):
             if "run" in step:
                 assert "set -eo pipefail" in step["run"], f"{name}: a shell step without set -eo pipefail"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "publish.yml"])
+def test_workflows_restore_the_execution_cache_with_its_key(name):
+    """Both workflows that build restore _build/.jupyter_cache, the folder that holds scripts/cache_key.py's
+    key: a restored cache whose inputs are unchanged is reused, and one whose inputs changed is wiped."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import cache_key
+
+    steps = [step for job in yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())["jobs"].values()
+             for step in job.get("steps", [])]
+    cached = [step["with"]["path"] for step in steps if step.get("uses", "").startswith("actions/cache@")]
+    build = [i for i, step in enumerate(steps) if "make book" in step.get("run", "") or "make test" in step.get("run", "")]
+    restore = [i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache@")]
+    assert cached == ["_build/.jupyter_cache"], cached
+    assert restore and build and restore[0] < build[0], "the cache must be restored before the build"
+    key_file = cache_key.key_file(Path("_build"))
+    assert key_file.parent == Path(cached[0]), f"{key_file} is not inside the cached folder {cached[0]}"
