@@ -59,6 +59,10 @@ IMPORT_TO_DISTS = {
     "threadpoolctl": ["threadpoolctl"],
     "psutil": ["psutil"],
     "cpuinfo": ["py-cpuinfo"],
+    "line_profiler": ["line_profiler"],
+    "pyinstrument": ["pyinstrument"],
+    # MPICH's wheel brings mpiexec and the library that mpi4py's wheel loads.
+    "mpi4py": ["mpi4py", "mpich"],
 }
 # What lecture_utils itself imports (at the top, or inside the helpers lectures call:
 # scipy for compare's intervals, pandas for tables, psutil and cpuinfo for the machine,

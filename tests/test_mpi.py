@@ -1,0 +1,120 @@
+"""The MPI lecture's own claims: what its prose says about its MPI programs and their measurements.
+
+The shared contract (tests/test_lectures.py) checks that it executed cleanly and
+that its verdict sentences agree with their lu.from_rounds records. These tests
+check the relations the prose states between measured values, never speed targets.
+"""
+
+import jupytext
+import pytest
+
+from conftest import _execution_cache
+
+LECTURE = "mpi"
+
+
+@pytest.fixture(scope="module")
+def values(lecture):
+    return lecture(LECTURE).glued
+
+
+def test_checks_ran(lecture):
+    for name in ["eager", "ring", "collectives", "mc-identical", "heat-serial", "futures",
+                 "ex-allreduce", "ex-deadlock", "ranks", "no-processes"]:
+        lecture(LECTURE).checked(name)
+
+
+def test_every_program_ran_with_the_ranks_it_was_started_with(values):
+    runs = values["mpi-runs"]
+    for run in runs:
+        assert run["reported"] in (run["ranks"], None), run
+    # Only the two deadlocks were stopped by their timeout, on purpose.
+    assert [(r["program"], r["ranks"]) for r in runs if r["reported"] is None] == [
+        ("ring.py", values["timing-ranks"]), ("allgather_by_hand.py", 3)]
+    # The rank counts the prose states for each program: hello, the ring fixes and the collectives
+    # with 4; Monte Carlo, the solver's check and the exercise's Allreduce with 1, 2 and 4; the
+    # futures pools as 3 ranks (script + 2 workers) and as 1 rank that spawns 2; the hand-made
+    # all-gather with 3.
+    assert {(r["program"], r["ranks"]) for r in runs} == {
+        ("hello.py", 4), ("waiting.py", 2), ("pingpong.py", 2), ("ring.py", 2), ("ring.py", 4),
+        ("collectives.py", 4), ("pi_mpi.py", 1), ("pi_mpi.py", 2), ("pi_mpi.py", 4),
+        ("heat.py", 1), ("heat.py", 2), ("heat.py", 4), ("pi_futures.py", 3), ("pi_futures.py", 1),
+        ("standardise.py", 1), ("standardise.py", 2), ("standardise.py", 4),
+        ("allgather_by_hand.py", 3), ("allgather_fixed.py", 3)}
+    # Strong scaling: every round launched 1 and 2 ranks on each of the two grids (plus the checks).
+    heat = [r["ranks"] for r in runs if r["program"] == "heat.py"]
+    assert heat.count(1) == 1 + 2 * values["scaling-rounds"]
+    assert heat.count(2) == 2 + 2 * values["scaling-rounds"]   # the check, the run without halo, the rounds
+    assert [r["ranks"] for r in runs if r["program"] == "ring.py"] == [2, 2, 4, 4, 4]
+
+
+def test_timings_use_one_rank_per_core(values):
+    # "Every timing on this page therefore uses 2 ranks, one per core."
+    assert values["timing-ranks"] == 2 <= values["cores"]
+    timed = {"waiting.py", "pingpong.py"}
+    assert {r["ranks"] for r in values["mpi-runs"] if r["program"] in timed} == {values["timing-ranks"]}
+
+
+def test_a_waiting_rank_polls_and_a_sleeping_one_does_not(values):
+    # "The rank waiting in Recv used X CPU seconds per second; the rank in time.sleep used Y."
+    assert values["busy-receiving"] > 0.8
+    assert values["busy-sleeping"] < 0.2
+
+
+def test_deadlock_messages_lie_on_either_side_of_the_eager_limit(values):
+    # "up to X, Send returned at once; from Y on, it waited"; the 1 MiB ring deadlocks, the 1 KiB one does not.
+    assert values["eager-largest-bytes"] < values["eager-smallest-waiting-bytes"]
+    assert values["small-floats"] * 8 <= values["eager-largest-bytes"]
+    assert values["eager-smallest-waiting-bytes"] <= values["ring-message-bytes"]
+
+
+def test_pickled_messages_cost_more_at_every_size(values):
+    # "lower-case methods for small control messages ..., capitalised ones for arrays"
+    for size in ["small", "medium", "large"]:
+        record = values[f"ping-{size}-verdict"]
+        assert record["baseline"] == "Send/Recv (buffers)" and record["version"] == "send/recv (pickled)"
+        assert record["verdict"] == "slower", values[f"ping-{size}"]
+
+
+def test_pickling_accounts_for_most_of_the_gap(values):
+    # "pickling and unpickling alone took X per round trip, which is N % of the gap"; the summary:
+    # "the extra was the copying of pickling and unpickling".
+    assert 50 < values["ping-large-share"] < 150
+
+
+def test_monte_carlo_is_identical_for_1_2_and_4_ranks(values):
+    assert values["mc-hits-1"] == values["mc-hits-2"] == values["mc-hits-4"] == values["mc-hits-serial"]
+    assert abs(values["mc-pi"] - 3.14159) < 0.01
+
+
+def test_decomposed_solver_matches_the_serial_one(values):
+    # "agrees with the serial solver to a relative tolerance of 1e-12"; |u| <= 1.5 (max principle).
+    for ranks in (1, 2, 4):
+        assert values[f"heat-diff-{ranks}"] <= 1.5 * values["heat-rtol"], ranks
+    if max(values[f"heat-diff-{ranks}"] for ranks in (1, 2, 4)) == 0:
+        assert values["heat-diff-text"].startswith("the largest difference is 0")
+    # "Without the halo exchange ... the result is wrong by up to X: the check would catch it."
+    assert values["heat-diff-no-halo"] > 1e6 * values["heat-rtol"]
+
+
+def test_strong_scaling_records_and_where_the_time_went(values):
+    for grid in ["large", "small"]:
+        record = values[f"heat-scaling-{grid}-verdict"]
+        assert record["baseline"] == "1 rank" and record["version"] == "2 ranks"
+        # "computation per rank fell from A to B"
+        assert values[f"heat-{grid}-computation-2-s"] < values[f"heat-{grid}-computation-1-s"]
+    # No speedup above the 2 cores: that would mean a bad baseline.
+    assert values["heat-scaling-large-ratio"] <= 2 * 1.05
+    # The small grid, same work in ten times the steps: computation "fell only" (less than on the
+    # large grid), communication took a larger share, and 2 ranks gained less.
+    shrink = {g: values[f"heat-{g}-computation-2-s"] / values[f"heat-{g}-computation-1-s"] for g in ["large", "small"]}
+    assert shrink["small"] > shrink["large"]
+    assert values["heat-small-communication-share"] > values["heat-large-communication-share"]
+    assert values["heat-scaling-small-ratio"] < values["heat-scaling-large-ratio"]
+
+
+def test_lecture_runs_in_under_three_minutes(lecture):
+    page = lecture(LECTURE)
+    assert page.notebook  # fails clearly if the lecture did not execute
+    record = _execution_cache().match_cache_notebook(jupytext.reads(page.source, fmt="myst"))
+    assert record.data["execution_seconds"] < 180, record.data
