@@ -7,12 +7,21 @@ values, and the verdict records behind the sentences that depend on a verdict,
 never speed targets.
 """
 
+import jupytext
 import pytest
 
 import lecture_utils as lu
-from conftest import text_output
+from conftest import _execution_cache, text_output
 
 LECTURE = "profiling_scaling"
+
+CPROFILE_CELL = "stats.print_stats("
+LINE_PROFILE_CELL = "line_profile = LineProfiler(run_study, read_regions)"
+SAMPLED_ONE_THREAD = "with Profiler() as sampler:\n    run_study(input_text, 1)"
+SAMPLED_TWO_THREADS = "with Profiler() as sampler:\n    run_study(input_text, THREADS)"
+SAMPLED_KERNEL_ALONE = "with Profiler() as sampler:\n    one_long_epidemic()"
+REPORT_PROFILES = "line_profile = LineProfiler(write_report, write_report_fixed)"
+TOOLS = ["cprofile", "lineprofiler", "pyinstrument"]
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +35,16 @@ def values(page):
 
 
 def test_checks_ran(page):
-    for name in ["conversions-not-listed", "kernel-one-call", "hot-line-is-the-kernel",
-                 "pyinstrument-no-kernel-frames"]:
+    for name in ["conversions-not-listed", "kernel-one-call", "kernel-calls-python-once", "hot-line-is-the-kernel",
+                 "pyinstrument-no-kernel-frames", "pyinstrument-kernel-without-caller",
+                 "pyinstrument-two-threads-same-tree"]:
         page.checked(name)
+
+
+def test_lecture_runs_in_under_three_minutes(page):
+    assert page.notebook  # fails clearly if the lecture did not execute
+    record = _execution_cache().match_cache_notebook(jupytext.reads(page.source, fmt="myst"))
+    assert record.data["execution_seconds"] < 180, record.data
 
 
 # --- the three profilers name the hot function --------------------------------------
@@ -37,43 +53,55 @@ def test_checks_ran(page):
 def test_cprofile_names_the_hot_function(page, values):
     # "The function with the largest tottime is simulate_all ... It is the compiled kernel"
     assert values["cprofile-hot"] == "simulate_all"
-    shown = text_output(page.cell("stats.print_stats("))
+    shown = text_output(page.cell(CPROFILE_CELL))
     assert "(simulate_all)" in shown and "(simulate_regions)" in shown, shown
     # "It does not list the float(...) and int(...) conversions of read_regions"
     assert "float" not in shown and "{built-in method builtins.int}" not in shown
+
+
+def test_the_page_states_the_python_version_its_profiler_sentences_hold_for(values):
+    # "On Python X, which built this page, Numba tells the interpreter's profiling hook ...;
+    # from Python 3.12, cProfile listens to sys.monitoring events instead"
+    major, minor = (int(part) for part in values["python-version"].split(".")[:2])
+    assert (major, minor) < (3, 12), values["python-version"]
 
 
 def test_line_profiler_names_the_hot_line(page, values):
     # "in run_study, the line results = simulate_regions(...) took X % of the run"
     assert "simulate_regions(" in values["lineprof-hot-line"]
     assert 0 < values["lineprof-hot-share"] <= 100
-    shown = text_output(page.cell("line_profile = LineProfiler(run_study, read_regions)"))
+    shown = text_output(page.cell(LINE_PROFILE_CELL))
     assert values["lineprof-hot-line"] in shown and "read_regions" in shown, shown
 
 
 def test_pyinstrument_names_the_hot_function_and_nothing_below_it(page, values):
     assert values["pyinstrument-hot"] == "simulate_regions"
-    shown = text_output(page.cell("run_study(input_text, 1)\nsampler.stop()"))
+    shown = text_output(page.cell(SAMPLED_ONE_THREAD))
     assert "simulate_regions" in shown, shown
-    # "Nothing is shown below it, not even the compiled simulate_all that cProfile listed"
+    # "with nothing below it, not even the compiled simulate_all that cProfile listed"
     assert "simulate_all" not in shown and "simulate_one" not in shown, shown
 
 
+def test_pyinstrument_shows_a_kernel_returning_numbers_without_its_caller(page):
+    # "A compiled function that returns plain numbers ... shows up cut off from its caller"
+    shown = text_output(page.cell(SAMPLED_KERNEL_ALONE))
+    assert "simulate_one" in shown, shown
+
+
 def test_pyinstrument_on_two_threads_shows_the_same_tree_and_its_cpu_time(page, values):
-    # "The tree is the same shape as before ... The one place it shows is the header's CPU time"
-    page.checked("pyinstrument-two-threads-same-tree")
-    shown = text_output(page.cell("run_study(input_text, THREADS)\nsampler.stop()"))
+    # "The tree has the same shape ... It shows only in the header's CPU time"
+    shown = text_output(page.cell(SAMPLED_TWO_THREADS))
     assert "CPU time" in shown and "simulate_regions" in shown, shown
     assert "simulate_all" not in shown
     assert values["pyinstrument-cpu"] > 0 and values["pyinstrument-duration"] > 0
-    # "over the many rounds of the next section, simulate_regions on 2 threads kept X cores busy"
+    # "over the many rounds timed for Amdahl's law below, simulate_regions on 2 threads kept X cores busy"
     if values["threads"] > 1:
         assert values["kernel-busy"] > 1.2
 
 
 def test_profiler_outputs_show_file_names_without_folders(page):
-    for snippet in ["stats.print_stats(", "line_profile = LineProfiler(run_study, read_regions)",
-                    "run_study(input_text, 1)\nsampler.stop()", "run_study(input_text, THREADS)\nsampler.stop()"]:
+    for snippet in [CPROFILE_CELL, LINE_PROFILE_CELL, SAMPLED_ONE_THREAD, SAMPLED_KERNEL_ALONE,
+                    SAMPLED_TWO_THREADS, REPORT_PROFILES]:
         shown = text_output(page.cell(snippet))
         assert "ipykernel_" not in shown, (snippet, shown)
 
@@ -81,20 +109,29 @@ def test_profiler_outputs_show_file_names_without_folders(page):
 # --- what the profilers cost ------------------------------------------------------------
 
 
-def test_profilers_cost_most_on_the_python_phase(values):
-    # "On read_regions, the run under cProfile took ... times as long as without a profiler ..."
-    for tool in ["cprofile", "lineprofiler", "pyinstrument"]:
-        record = values[f"overhead-read-{tool}-verdict"]
-        assert record["baseline"] == "without a profiler", record
-        assert record["verdict"] == "slower", values[f"overhead-read-{tool}"]
-        # "On the whole study the cost is smaller ... we give it as numbers"
-        assert values[f"overhead-study-{tool}"].count("95 % interval") == 1
-        assert values[f"overhead-study-{tool}-ratio"] < 1 / record["ratio"]
+def test_profilers_cost_most_on_the_call_heavy_phase_and_hardly_on_the_kernel(values):
+    read_time_ratios = []
+    for tool in TOOLS:
+        read = values[f"overhead-read-{tool}-verdict"]
+        assert read["baseline"] == "without a profiler", read
+        # "On read_regions, the run under cProfile took X times as long as without a profiler, ..."
+        assert read["verdict"] == "slower", read["phrase"]
+        read_time_ratios.append(1 / read["ratio"])
+    # "The whole study paid less: under a profiler it took A to B times its time without"
+    assert 1 < values["overhead-study-low"] <= values["overhead-study-high"] < min(read_time_ratios)
+    # "... and the compiled kernel C to D times. The cost is paid per event ..., and the kernel makes one call."
+    assert values["overhead-kernel-low"] <= values["overhead-kernel-high"] < values["overhead-study-low"]
 
 
-def test_a_profile_inflates_the_python_phase(values):
+def test_a_profile_inflates_the_call_heavy_phase_and_hardly_the_other_loop(values):
+    # "Inside read_regions cProfile recorded N calls ... write_report, ... one recorded call per line (M in all)"
+    assert values["cprofile-read-calls"] > values["cprofile-report-calls"]
     # "cProfile put X % of the run in read_regions; timed without a profiler, below, it takes Y %"
-    assert values["cprofile-read-share"] > values["read-share"]
+    read_inflation = values["cprofile-read-share"] / values["read-share"]
+    report_inflation = values["cprofile-report-share"] / values["report-share"]
+    assert read_inflation > 1.5 * report_inflation, (read_inflation, report_inflation)
+    # "write_report ... was hardly inflated"
+    assert report_inflation < 1.3, report_inflation
 
 
 # --- Amdahl's law -----------------------------------------------------------------------
@@ -108,23 +145,23 @@ def test_serial_fraction_and_its_ceiling(values):
     assert values["predicted-64"] / 64 < 0.1
 
 
-def test_amdahl_prediction_against_the_measurement_as_the_prose_states_it(values):
+def test_amdahl_prediction_agrees_with_the_measurement_on_two_threads(values):
+    # The issue's test: the prediction at p = 2 agrees with the measurement within the stated noise.
+    # The kernel is embarrassingly parallel and the serial phases are timed in the same rounds, so
+    # agreement is a designed property of the program; load widens the interval rather than moving it.
     record = values["amdahl-check-verdict"]
     assert record["baseline"] == "Amdahl's prediction"
     assert record["version"] == f"the study on {values['threads']} threads"
-    branch = values["amdahl-branch"]
+    assert record["verdict"] == "no measurable difference", record["phrase"]
+    assert values["amdahl-check-numbers"].count("95 % interval") == 1
+    # The sentence after it follows the interval shown beside it.
     within = lu.Verdict.from_record(record).within
-    if record["verdict"] != "no measurable difference":
-        assert branch.startswith("The gap is larger than the noise"), branch
-    elif within <= 10:
+    if within <= 10:
         # "Within this machine's noise, one number measured on one thread ... was enough to predict the run on two."
-        assert branch.startswith("Within this machine's noise"), branch
-        # the prediction on the page lies within the stated noise of the measured interval shown beside it
-        measured = values["study-threads-verdict"]
-        assert measured["low"] * (1 - within / 100) <= values["predicted-2"] <= measured["high"] * (1 + within / 100)
+        assert values["amdahl-branch"].startswith("Within this machine's noise"), values["amdahl-branch"]
     else:
-        # "That interval, N % either way, is too wide for the check to tell much"
-        assert branch.startswith(f"That interval, {within} % either way"), branch
+        # "That interval, N % either way, is too wide for the check to tell much."
+        assert values["amdahl-branch"].startswith(f"That interval, {within} % either way"), values["amdahl-branch"]
 
 
 def test_two_thread_verdicts_are_against_one_thread(values):
@@ -151,14 +188,16 @@ def test_weak_scaling_in_regions_costs_time_and_in_steps_is_given_as_numbers(val
     assert values["weak-steps-numbers"].count("95 % interval") == 1
 
 
-def test_extrapolation_tells_the_two_kinds_of_weak_scaling_apart(values):
+def test_extrapolation_under_each_overhead_law(values):
     # "without overheads the time would not change at all" when growing the steps
     assert values["model-weak-steps-64-no-d"] == pytest.approx(1.0)
     # growing the regions: reading and writing grow with the problem, on one core
     assert values["model-weak-regions-64-no-d"] < 0.5
-    # "The overhead term lowers every curve"
+    # "the strong efficiency lies between X (overhead growing like p - 1) and Y (no overhead)":
+    # d (p - 1) >= d log2 p >= 0 at every p >= 1
     for key in ["strong", "weak-steps", "weak-regions"]:
-        assert values[f"model-{key}-64"] <= values[f"model-{key}-64-no-d"] + 1e-12
+        assert (values[f"model-{key}-64"] <= values[f"model-{key}-64-log"] + 1e-12
+                <= values[f"model-{key}-64-no-d"] + 2e-12), key
 
 
 # --- the worked case and the exercises ------------------------------------------------------
@@ -171,9 +210,14 @@ def test_worked_case(values):
     assert values["case-64"] > values["case-serial"]
 
 
-def test_fixing_the_report_lowers_the_serial_fraction(values):
-    # "Nearly all the time is in the loop's two lines (X %)"
+def test_fixing_the_report_lowers_the_serial_fraction(page, values):
+    # "The loop's two lines take X % of the time"
     assert values["ex-loop-share"] > 80
+    # "Both lines got cheaper: over the three calls, the for line took A instead of B, the writing line C instead of D"
+    assert values["ex-loop-after-s"] < values["ex-loop-before-s"]
+    assert values["ex-write-after-s"] < values["ex-write-before-s"]
+    shown = text_output(page.cell(REPORT_PROFILES))
+    assert "write_report_fixed" in shown and "results.T.tolist()" in shown, shown
     record = values["ex-fix-verdict"]
     assert record["baseline"] == "write_report" and record["verdict"] == "faster", values["ex-fix"]
     # "the serial fraction falls ... and the ceiling rises"
