@@ -103,11 +103,12 @@ def test_pickling_a_small_message_is_a_cost_per_object(values):
 def test_a_nonblocking_transfer_moves_only_while_mpi_is_called(values):
     # "After work without MPI calls, Waitall still took A, against B with no work at all: the message
     # ... had waited for the Waitall. With Testall in the loop, Waitall took C: the transfer happened
-    # inside those calls, which took D in all."
+    # inside those calls, which took D in all, about what Waitall took with no work ... Testall moved it into
+    # the loop rather than hiding it."
     nowork = values["overlap-nowork-s"]
     assert values["overlap-plain-s"] > 0.5 * nowork
     assert values["overlap-test-s"] < 0.05 * nowork
-    assert values["overlap-testall-s"] > 0.3 * nowork
+    assert 0.4 * nowork < values["overlap-testall-s"] < 2.5 * nowork
     # The message is above the eager limit measured on the page.
     assert values["eager-smallest-waiting-bytes"] <= values["overlap-message-bytes"]
 
