@@ -122,11 +122,11 @@ def test_fusion_bytes(values, lecture):
 
 
 def test_bytes_per_second(values):
-    # "NumPy's rate was R times XLA's, and its fastest time T times XLA's for 4 times the bytes.
-    # Both moved bytes at about the same rate, so the bytes account for most of the gap."
+    # "NumPy's rate was R times XLA's, and its fastest time T times XLA's for 4 times the bytes. The ratio of
+    # times is the ratio of bytes divided by the ratio of rates" (no claim that the rates are alike: a CI build
+    # measured R = 1.52)
     for name in ["rate-numpy", "rate-xla"]:
         assert values[name].endswith("/s"), values[name]
-    assert 1 / 1.5 <= values["rate-ratio"] <= 1.5, values["rate-ratio"]
     assert values["rest-fastest-ratio"] > 1
 
 
