@@ -90,19 +90,13 @@ def test_bandwidth_ceilings_are_the_best_of_both_measurements(values):
 
 def test_cache_scaling_against_memory(values):
     # "At S, inside the last-level cache, the prange loop <verdict>; from main memory, the full-size
-    # triad's speed ratio was only R": two threads against one, each pair timed in interleaved rounds.
+    # triad's speed ratio was R": two threads against one, each pair timed in interleaved rounds. The two
+    # ratios are not compared in words: two cold builds put R below the cache's ratio and level with it.
     record = values["cache-threads-verdict"]
     assert record["version"] == "Numba prange on {} threads".format(values["numba-threads"])
     assert record["baseline"] == "Numba on 1 thread"
     assert record["verdict"] == "faster", values["cache-threads"]  # Summary: "cache bandwidth grows with the cores"
-    # "from main memory, the full-size triad's speed ratio was <only | not apart from it, | higher still,> R
-    # (95 % interval L to H)": the cache's ratio placed against the triad's interval
-    ratio, low, high = values["cache-threads-ratio"], values["triad-threads-low"], values["triad-threads-high"]
-    expected = "only" if ratio > high else "higher still," if ratio < low else "not apart from it,"
-    assert values["cache-against-memory"] == expected
-    reason = values["cache-against-memory-reason"]
-    assert ("path of its own" in reason) == (expected == "only")
-    assert ("do not exhaust" in reason) == (expected == "not apart from it,")
+
 
 
 def test_littles_law(values):
