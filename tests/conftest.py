@@ -155,6 +155,18 @@ class Lecture:
         return json.loads(json.dumps(cache.get_cache_bundle(record.pk).nb))
 
     @functools.cached_property
+    def execution_seconds(self) -> float:
+        """How long the site build took to execute the lecture, as the execution cache recorded it."""
+        import jupytext
+
+        notebook = jupytext.reads(self.source, fmt="myst")
+        try:
+            record = _execution_cache().match_cache_notebook(notebook)
+        except KeyError:
+            pytest.fail(f"lecture {self.name!r}, as it is now, is not in the execution cache: it did not execute")
+        return float(record.data["execution_seconds"])
+
+    @functools.cached_property
     def glued(self) -> dict:
         """{name: value} of everything the executed lecture glued ({} if it glued nothing).
 

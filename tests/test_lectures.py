@@ -174,6 +174,13 @@ def test_lecture_executed_without_errors(lecture, name):
     assert not problems, report(problems)
 
 
+# Every lecture is one session and executes in at most 3 minutes on the 2-core build machine
+# (CONTRIBUTING, "Size and speed"). The status page executes on every build, outside the cache.
+@pytest.mark.parametrize("name", [name for name in LECTURES if name != "status"])
+def test_lecture_executes_in_under_three_minutes(lecture, name):
+    assert lecture(name).execution_seconds < 180, f"{name} took {lecture(name).execution_seconds:.0f} s to execute"
+
+
 @pytest.mark.parametrize("name", LECTURES)
 def test_no_stderr(lecture, name):
     problems = stderr_problems(lecture(name).notebook["cells"], ALLOWED_STDERR.get(name, []))
