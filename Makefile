@@ -6,11 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BUILD  := _build
-# -W turns Sphinx warnings into errors; --keep-going reports all of them before failing.
-JB_FLAGS := --warningiserror --keep-going
-# Tells lecture_utils.glue that it runs inside the site build (see lectures/lecture_utils.py),
-# and records the load average when the build started for the status page.
-SITE_BUILD := LECTURES_SITE_BUILD=1 LECTURES_BUILD_LOAD="$$($(BIN)/python -c 'import os; print(*os.getloadavg())')"
+# The site's build command with its flags and environment, defined once in scripts/site_build.py
+# (warnings and failing cells fail the build; lecture_utils knows it runs inside the site build).
+SITE_BUILD := $(BIN)/python scripts/site_build.py
 
 .PHONY: book book-nosolutions test browser env clean clean-cache bench-build check-determinism noise-threshold gpu-bench pdf
 
@@ -32,12 +30,12 @@ book: $(STAMP)
 	@$(CACHE_KEY)
 	@# The status page describes this build's machine and load: read and executed by every build.
 	@touch lectures/status.md
-	@$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) || { \
+	@$(SITE_BUILD) . || { \
 	  echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
 	  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; \
 	  exit 1; }
 	@# Plain notebooks for download and Colab, from the same execution cache (_ext/notebooks.py).
-	$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) --builder=custom --custom-builder=jupyter > $(BUILD)/jupyter.log 2>&1 \
+	$(SITE_BUILD) . --builder=custom --custom-builder=jupyter > $(BUILD)/jupyter.log 2>&1 \
 	  || { cat $(BUILD)/jupyter.log; echo "NOTEBOOK BUILD FAILED"; exit 1; }
 	$(BIN)/python _ext/notebooks.py
 
@@ -51,7 +49,7 @@ book-nosolutions: $(STAMP)
 	  c['title'] += ' (exercises without solutions)'; c['sphinx']['config']['lectures_hide_solutions'] = True; \
 	  c['execute']['cache'] = '$(CURDIR)/$(BUILD)/.jupyter_cache'; c['sphinx']['local_extensions'] = {k: '$(CURDIR)/_ext' for k in c['sphinx']['local_extensions']}; \
 	  yaml.safe_dump(c, open('$(NOSOL)/_config.yml', 'w'), sort_keys=False)"
-	$(SITE_BUILD) $(BIN)/jupyter-book build . $(JB_FLAGS) --config $(NOSOL)/_config.yml --path-output $(NOSOL)
+	$(SITE_BUILD) . --config $(NOSOL)/_config.yml --path-output $(NOSOL)
 
 # Debian's chromium for the real-browser tests (tests/test_browser.py); installed when
 # make runs as root (as in CI), otherwise those tests say how to install it and skip.

@@ -8,7 +8,6 @@ memory of the whole build: the resident memory of jupyter-book and every
 process it starts (the kernels), summed and sampled every 0.1 s.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,8 +17,7 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+import site_build
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -35,9 +33,8 @@ def tree_rss(proc: psutil.Process) -> int:
 def timed_build(output: Path) -> tuple[float, int]:
     start = time.perf_counter()
     proc = psutil.Popen(
-        [str(JUPYTER_BOOK), "build", str(ROOT), "--path-output", str(output), "--warningiserror", "--keep-going"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "LECTURES_SITE_BUILD": "1"},
+        site_build.command(site_build.ROOT, "--path-output", str(output)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=site_build.environment(),
     )
     peak = 0
     while proc.poll() is None:

@@ -24,17 +24,16 @@ with the number of verdict flips.
 
 import argparse
 import ast
-import os
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from jupyter_cache import get_cache
 
-ROOT = Path(__file__).resolve().parents[1]
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+import site_build
+
+
 TEXT_TYPES = ("text/plain", "text/markdown", "text/latex")
 # myst-nb's glue(..., display=False) stores the value under this prefix.
 GLUE_PREFIX = "application/papermill.record/"
@@ -47,10 +46,7 @@ def read_build(output: Path) -> dict[str, object]:
 
 
 def cold_build(output: Path) -> dict[str, object]:
-    result = subprocess.run(
-        [str(JUPYTER_BOOK), "build", str(ROOT), "--path-output", str(output), "--warningiserror", "--keep-going"],
-        capture_output=True, text=True, env={**os.environ, "LECTURES_SITE_BUILD": "1"},
-    )
+    result = site_build.run(site_build.ROOT, "--path-output", str(output), capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return read_build(output)

@@ -1,22 +1,22 @@
 """A failing cell or a Sphinx warning fails the build and names the lecture.
 
-Each test builds a one-page book with this repo's _config.yml and the flags
-from the Makefile, in a temporary folder.
+Each test builds a one-page book with this repo's _config.yml, in a temporary
+folder, with the site's own build command (scripts/site_build.py).
 """
 
-import os
 import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import site_build  # noqa: E402
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 HEADER = """---
 jupytext:
   text_representation:
@@ -30,26 +30,26 @@ kernelspec:
 """
 
 
-def makefile_flags():
-    match = re.search(r"^JB_FLAGS := (.+)$", (ROOT / "Makefile").read_text(), re.M)
-    assert match, "JB_FLAGS not found in Makefile"
-    return match.group(1).split()
-
-
 def build_one_page(tmp_path, name, body):
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
     shutil.copytree(ROOT / "_ext", tmp_path / "_ext")
     (tmp_path / "_toc.yml").write_text(f"format: jb-book\nroot: {name}\n")
     (tmp_path / f"{name}.md").write_text(HEADER + body)
-    result = subprocess.run(
-        [str(JUPYTER_BOOK), "build", str(tmp_path), *makefile_flags()],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "LECTURES_SITE_BUILD": "1"},
-    )
+    result = site_build.run(tmp_path, capture_output=True, text=True, timeout=300)
     return result.returncode, ANSI.sub("", result.stdout + result.stderr)
 
 
-def test_makefile_treats_warnings_as_errors():
-    assert "--warningiserror" in makefile_flags()
+def test_every_build_in_the_makefile_uses_the_one_build_command():
+    assert "--warningiserror" in site_build.FLAGS
+    makefile = (ROOT / "Makefile").read_text()
+    assert "jupyter-book build" not in makefile, "the Makefile calls jupyter-book itself instead of scripts/site_build.py"
+    steps = subprocess.run(["make", "-n", "book", "book-nosolutions"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert steps.count("scripts/site_build.py") == 3, steps
+
+
+def test_site_build_refuses_a_folder_that_is_not_a_book(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no _config.yml"):
+        site_build.command(tmp_path)
 
 
 @pytest.mark.slow
