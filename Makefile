@@ -9,8 +9,11 @@ BUILD  := _build
 # The site's build command with its flags and environment, defined once in scripts/site_build.py
 # (warnings and failing cells fail the build; lecture_utils knows it runs inside the site build).
 SITE_BUILD := $(BIN)/python scripts/site_build.py
+# The HTML pages; on failure, the execution reports that name the failing lectures and cells.
+BUILD_PAGES = $(SITE_BUILD) . || { echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
+  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; exit 1; }
 
-.PHONY: book book-nosolutions test browser env clean clean-cache bench-build check-determinism noise-threshold gpu-bench pdf
+.PHONY: book lecture book-nosolutions test test-fast browser env clean clean-cache bench-build check-determinism noise-threshold gpu-bench pdf
 
 env: $(STAMP)
 
@@ -30,14 +33,22 @@ book: $(STAMP)
 	@$(CACHE_KEY)
 	@# The status page describes this build's machine and load: read and executed by every build.
 	@touch lectures/status.md
-	@$(SITE_BUILD) . || { \
-	  echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
-	  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; \
-	  exit 1; }
+	@$(BUILD_PAGES)
 	@# Plain notebooks for download and Colab, from the same execution cache (_ext/notebooks.py).
 	$(SITE_BUILD) . --builder=custom --custom-builder=jupyter > $(BUILD)/jupyter.log 2>&1 \
 	  || { cat $(BUILD)/jupyter.log; echo "NOTEBOOK BUILD FAILED"; exit 1; }
 	$(BIN)/python _ext/notebooks.py
+
+# The writer's loop: `make lecture NAME=numba_parallel` builds the site's pages (executing
+# only lectures whose code changed, as `make book` does, but without the downloadable
+# notebooks), then runs that lecture's tests and the shared lecture contract for it.
+LECTURE_NAMES := $(sort $(basename $(notdir $(wildcard lectures/*.md))))
+lecture: $(STAMP)
+	@if [ -z "$(filter $(NAME),$(LECTURE_NAMES))" ] || [ "$(words $(NAME))" != 1 ]; then \
+	  echo "usage: make lecture NAME=<lecture>, where <lecture> is one of: $(LECTURE_NAMES)"; exit 2; fi
+	@$(CACHE_KEY)
+	@$(BUILD_PAGES)
+	$(BIN)/python -m pytest -m "not slow and not browser" $(wildcard tests/test_$(NAME).py) tests/test_lectures.py -k "$(NAME)"
 
 # The same site without worked solutions, for instructors, in _build/nosolutions/_build/html.
 # It reuses the main build's execution cache, so only changed lectures execute.
@@ -59,8 +70,14 @@ browser:
 	  else echo "note: /usr/bin/chromium missing; the browser tests will be skipped (sudo apt-get install chromium)"; fi; \
 	fi
 
+# The whole suite, as CI runs it (.ci/run): browser, PDF, notebook re-execution and all.
 test: book browser
 	$(BIN)/python -m pytest
+
+# Everything but the slow and the browser tests (pytest.ini says what those are), over the
+# build that `make book` leaves (only changed lectures execute).
+test-fast: book
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 bench-build: $(STAMP)
 	$(BIN)/python scripts/bench_build.py

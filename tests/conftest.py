@@ -210,3 +210,30 @@ class Lecture:
 def lecture(site):
     """lecture(name) -> the Lecture called `name` ('choosing'), the same object on every call."""
     return functools.cache(Lecture)
+
+
+# ---------------------------------------------------------------------------
+# Markers (pytest.ini): `browser` follows from the fixtures a test uses, and a test that
+# is not marked `slow` but took SLOW_SECONDS or more is listed at the end of the run.
+# ---------------------------------------------------------------------------
+
+SLOW_SECONDS = 10.0
+_slow_but_unmarked: list[str] = []
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if {"page", "browser"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.duration >= SLOW_SECONDS and "slow" not in report.keywords:
+        _slow_but_unmarked.append(f"{report.duration:6.1f} s  {report.nodeid}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _slow_but_unmarked:
+        terminalreporter.section(f"not marked slow, but took {SLOW_SECONDS:.0f} s or more: mark them, or make them faster")
+        for line in _slow_but_unmarked:
+            terminalreporter.write_line(line)
