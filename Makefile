@@ -24,12 +24,31 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# Browser-side packages from npm, pinned in package.json and package-lock.json: MathJax,
+# which the site serves itself (copied into lectures/_static/mathjax, _config.yml's
+# mathjax_path) so that maths typesets offline, and axe-core for the accessibility test.
+# npm is installed when make runs as root (as in CI).
+NPM_STAMP := node_modules/.installed
+MATHJAX   := lectures/_static/mathjax/tex-chtml.js
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; \
+	  else echo "error: npm not found; install Node.js with npm (sudo apt-get install npm)"; exit 1; fi; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(MATHJAX): $(NPM_STAMP)
+	rm -rf $(@D)
+	cp -R node_modules/mathjax/es5 $(@D)
+	cp node_modules/mathjax/LICENSE $(@D)/
+
 # The execution cache keys on each notebook's code only; results also depend on the
 # shared helpers, the pins, the recorded results and the machine, so a change to any of
 # them (by content) starts a clean build (scripts/cache_key.py).
 CACHE_KEY := $(BIN)/python scripts/cache_key.py $(BUILD)
 
-book: $(STAMP)
+book: $(STAMP) $(MATHJAX)
 	@$(CACHE_KEY)
 	@# The status page describes this build's machine and load: read and executed by every build.
 	@touch lectures/status.md
@@ -43,7 +62,7 @@ book: $(STAMP)
 # only lectures whose code changed, as `make book` does, but without the downloadable
 # notebooks), then runs that lecture's tests and the shared lecture contract for it.
 LECTURE_NAMES := $(sort $(basename $(notdir $(wildcard lectures/*.md))))
-lecture: $(STAMP)
+lecture: $(STAMP) $(MATHJAX)
 	@if [ -z "$(filter $(NAME),$(LECTURE_NAMES))" ] || [ "$(words $(NAME))" != 1 ]; then \
 	  echo "usage: make lecture NAME=<lecture>, where <lecture> is one of: $(LECTURE_NAMES)"; exit 2; fi
 	@$(CACHE_KEY)
@@ -53,7 +72,7 @@ lecture: $(STAMP)
 # The same site without worked solutions, for instructors, in _build/nosolutions/_build/html.
 # It reuses the main build's execution cache, so only changed lectures execute.
 NOSOL := $(BUILD)/nosolutions
-book-nosolutions: $(STAMP)
+book-nosolutions: $(STAMP) $(MATHJAX)
 	@$(CACHE_KEY)
 	mkdir -p $(NOSOL)
 	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); \
@@ -79,10 +98,10 @@ test: book browser
 test-fast: book
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-bench-build: $(STAMP)
+bench-build: $(STAMP) $(MATHJAX)
 	$(BIN)/python scripts/bench_build.py
 
-# The whole site as one PDF, _build/pdf/parallel-computing-in-python.pdf (Chromium and npm needed).
+# The whole site as one PDF, _build/pdf/parallel-computing-in-python.pdf (Chromium needed).
 pdf: book browser
 	$(BIN)/python scripts/build_pdf.py
 
@@ -93,7 +112,7 @@ gpu-bench: $(STAMP)
 
 # Two cold builds: non-timing outputs (cells not tagged `timing`) must be identical, and no
 # glued sentence may change its words (a verdict flip).
-check-determinism: $(STAMP)
+check-determinism: $(STAMP) $(MATHJAX)
 	$(BIN)/python scripts/check_determinism.py
 
 # A/A comparisons on this machine, quiet and with one core busy: how lecture_utils.NOISE_THRESHOLD was chosen.
