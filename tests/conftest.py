@@ -1,16 +1,12 @@
 """Shared paths and fixtures. `make test` builds the site before pytest runs."""
 
 import ast
-import contextlib
 import functools
-import http.server
 import json
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -18,46 +14,14 @@ EXECUTED = ROOT / "_build" / "jupyter_execute"
 EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"
 
 sys.path.insert(0, str(ROOT / "lectures"))
-
-
-def toc_files() -> list[str]:
-    """Every document listed in _toc.yml, e.g. 'lectures/intro'."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("chapters"))
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return files
+sys.path.insert(0, str(ROOT / "scripts"))
+# The toc reading and the loopback server, shared with scripts/build_pdf.py; the tests import them from here.
+from site_tools import serve_directory, toc_files  # noqa: E402, F401
 
 
 def lectures_with_code() -> list[str]:
     """Documents in the toc that are notebooks (have a jupytext header)."""
     return [f for f in toc_files() if (ROOT / f"{f}.md").read_text().startswith("---\njupytext:")]
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve_directory(directory: Path):
-    """Serve a folder over HTTP on loopback; yields its base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="session")
