@@ -13,7 +13,7 @@ SITE_BUILD := $(BIN)/python scripts/site_build.py
 BUILD_PAGES = $(SITE_BUILD) . || { echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
   ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; exit 1; }
 
-.PHONY: book lecture book-nosolutions test test-fast browser env clean clean-cache bench-build check-determinism noise-threshold gpu-bench pdf
+.PHONY: book lecture book-nosolutions test test-fast lint lint-fix browser env clean clean-cache bench-build check-determinism noise-threshold gpu-bench pdf
 
 env: $(STAMP)
 
@@ -89,13 +89,21 @@ browser:
 	  else echo "note: /usr/bin/chromium missing; the browser tests will be skipped (sudo apt-get install chromium)"; fi; \
 	fi
 
-# The whole suite, as CI runs it (.ci/run): browser, PDF, notebook re-execution and all.
-test: book browser
+# ruff over the Python files and the lectures' code cells (scripts/lint.py, pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/python scripts/lint.py
+
+# Apply ruff's safe fixes and its formatter to the Python files (lecture cells are only checked).
+lint-fix: $(STAMP)
+	$(BIN)/python scripts/lint.py --fix
+
+# The whole suite, as CI runs it (.ci/run): lint first, then browser, PDF, notebook re-execution and all.
+test: lint book browser
 	$(BIN)/python -m pytest
 
-# Everything but the slow and the browser tests (pytest.ini says what those are), over the
-# build that `make book` leaves (only changed lectures execute).
-test-fast: book
+# Lint, then everything but the slow and the browser tests (pytest.ini says what those are),
+# over the build that `make book` leaves (only changed lectures execute).
+test-fast: lint book
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
 bench-build: $(STAMP) $(MATHJAX)
