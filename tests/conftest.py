@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every lecture must execute within this many seconds on the 2-core build machine (tests/test_lectures.py).
+LECTURE_SECONDS_LIMIT = 180
 HTML = ROOT / "_build" / "html"
 EXECUTED = ROOT / "_build" / "jupyter_execute"
 EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import LECTURE_SECONDS_LIMIT, ROOT, lectures_with_code
 
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -57,3 +57,26 @@ def test_workflows_restore_the_execution_cache_with_its_key(name):
     assert restore and build and restore[0] < build[0], "the cache must be restored before the build"
     key_file = cache_key.key_file(Path("_build"))
     assert key_file.parent == Path(cached[0]), f"{key_file} is not inside the cached folder {cached[0]}"
+
+
+# What a job does besides executing the lectures, in minutes, with room: installing the pins, and
+# for CI also Chromium and the test suite (about 26 minutes of tests on the 2-core build machine).
+OTHER_WORK_MINUTES = {"ci.yml": 35, "publish.yml": 10}
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "publish.yml"])
+def test_the_build_job_has_time_for_every_lecture_at_its_limit(name):
+    """A cold build executes every lecture; the contract allows each LECTURE_SECONDS_LIMIT, so the job's
+    timeout must cover all of them at that limit, and the per-cell execution timeout must not stop a
+    cell that the contract still allows."""
+    jobs = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())["jobs"]
+    building = [job for job in jobs.values()
+                if any("make book" in s.get("run", "") or "make test" in s.get("run", "") for s in job["steps"])]
+    assert len(building) == 1, f"{name}: expected one job that builds"
+    worst = len(lectures_with_code()) * LECTURE_SECONDS_LIMIT / 60 + OTHER_WORK_MINUTES[name]
+    assert building[0]["timeout-minutes"] >= worst, (
+        f"{name}: timeout-minutes {building[0]['timeout-minutes']} < {worst:.0f}, the time a cold build may take "
+        f"with {len(lectures_with_code())} lectures at {LECTURE_SECONDS_LIMIT} s each"
+    )
+    cell_timeout = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
+    assert LECTURE_SECONDS_LIMIT <= cell_timeout <= building[0]["timeout-minutes"] * 60
