@@ -78,6 +78,11 @@ __all__ = [
     "scaling_plot",
     "machine_summary",
     "machine_fingerprint",
+    "cpu_model",
+    "PROVENANCE_FIELDS",
+    "validate_recorded_results",
+    "load_recorded_results",
+    "recorded_table",
 ]
 
 # ---------------------------------------------------------------------------
@@ -1487,7 +1492,8 @@ def _cpu_info() -> dict[str, Any]:
         return {}
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name, e.g. 'AMD EPYC 7B13' (from py-cpuinfo, else the platform module)."""
     return _cpu_info().get("brand_raw") or platform.processor() or platform.machine() or "unknown"
 
 
@@ -1576,7 +1582,7 @@ def machine_fingerprint() -> str:
     import psutil
 
     parts = {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "vector": vector_extensions(),
         "caches": cache_sizes(),
         "cores": cores(),
@@ -1618,7 +1624,7 @@ def machine_summary() -> dict[str, str]:
     import psutil
 
     info = {
-        "CPU": _cpu_model(),
+        "CPU": cpu_model(),
         "vector extensions": ", ".join(vector_extensions()) or "none detected",
         "caches": "; ".join(f"{name} {size}" for name, size in cache_sizes().items()) or "not reported",
         "physical cores": str(psutil.cpu_count(logical=False)),
@@ -1642,3 +1648,100 @@ def machine_summary() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             pass
     return info
+
+
+# ---------------------------------------------------------------------------
+# Results recorded on other machines, with their provenance
+# ---------------------------------------------------------------------------
+# A page may show results that this build did not measure only from a file in
+# lectures/data/ that says where they come from (scripts/gpu_bench.py writes them).
+
+#: Top-level fields every recorded file must have (non-empty).
+PROVENANCE_FIELDS = (
+    "device_name",
+    "driver_version",
+    "cuda_version",
+    "library_versions",
+    "date_utc",
+    "machine",
+    "command",
+    "results",
+)
+#: Fields inside ``library_versions`` and ``machine``.
+LIBRARY_FIELDS = ("torch", "jax", "numpy")
+MACHINE_FIELDS = ("cpu_model", "cpu_cores")
+#: Fields of every entry of ``results`` (``threads``, the CPU threads used, is None for GPU entries).
+RESULT_FIELDS = ("benchmark", "version", "device", "dtype", "size", "median_s", "min_s", "repeat")
+
+
+def _missing(mapping: Any, fields: tuple[str, ...], prefix: str = "") -> list[str]:
+    if not isinstance(mapping, dict):
+        return [f"{prefix}{name}" for name in fields]
+    return [f"{prefix}{name}" for name in fields if mapping.get(name) in (None, "", [], {})]
+
+
+def validate_recorded_results(data: Any) -> None:
+    """Raise ValueError naming every provenance or result field that is missing or empty."""
+    import datetime as dt
+
+    if not isinstance(data, dict):
+        raise ValueError(f"recorded results must be a JSON object, got {type(data).__name__}")
+    missing = _missing(data, PROVENANCE_FIELDS)
+    if "library_versions" not in missing:
+        missing += _missing(data["library_versions"], LIBRARY_FIELDS, "library_versions.")
+    if "machine" not in missing:
+        missing += _missing(data["machine"], MACHINE_FIELDS, "machine.")
+    if "results" not in missing:
+        if not isinstance(data["results"], list):
+            missing.append("results (must be a list)")
+        else:
+            for i, entry in enumerate(data["results"]):
+                missing += _missing(entry, RESULT_FIELDS, f"results[{i}].")
+    if missing:
+        raise ValueError(
+            "recorded results without complete provenance; missing or empty fields: " + ", ".join(missing)
+        )
+    try:
+        dt.datetime.fromisoformat(str(data["date_utc"]))
+    except ValueError:
+        raise ValueError(f"date_utc is not an ISO 8601 date: {data['date_utc']!r}") from None
+
+
+def load_recorded_results(path: str | os.PathLike) -> dict:
+    """Read a recorded file and check its provenance.
+
+    Raises FileNotFoundError if there is no file, and ValueError (naming the
+    fields) if it is not a JSON object with every field of
+    :data:`PROVENANCE_FIELDS` (and their parts) filled in.
+    """
+    import json
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path.name} is not valid JSON: {err}") from None
+    validate_recorded_results(data)
+    return data
+
+
+def recorded_table(data: dict, benchmark: str):
+    """One benchmark of a recorded file as a table, with speedups against the best CPU version.
+
+    Returns a pandas DataFrame indexed by version with columns ``device``,
+    ``dtype``, ``size``, ``threads``, ``median_s``, ``min_s`` and
+    ``speedup_vs_best_cpu`` (the median of the fastest CPU entry of the same
+    dtype divided by this entry's median; missing when no such CPU entry).
+    """
+    import pandas as pd
+
+    rows = [r for r in data["results"] if r["benchmark"] == benchmark]
+    if not rows:
+        raise ValueError(f"no results for benchmark {benchmark!r}")
+    table = pd.DataFrame(rows).set_index("version")
+    best_cpu = table[table["device"] == "cpu"].groupby("dtype")["median_s"].min()
+    table["speedup_vs_best_cpu"] = [
+        best_cpu[d] / m if d in best_cpu.index else float("nan") for d, m in zip(table["dtype"], table["median_s"])
+    ]
+    columns = ["device", "dtype", "size", "threads", "median_s", "min_s", "speedup_vs_best_cpu"]
+    return table[columns]

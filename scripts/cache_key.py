@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lectures"))
 import lecture_utils  # noqa: E402
 
-INPUTS = ["lectures/lecture_utils.py", "requirements.txt", "scripts/gpu_bench.py"]
+INPUTS = ["lectures/lecture_utils.py", "requirements.txt"]
 
 
 def input_files() -> list[Path]:

@@ -26,9 +26,9 @@ results, labelled as recorded, only when every provenance field is present.
 The script refuses to run (exit status 2, nothing written) when PyTorch sees
 no CUDA GPU.
 
-Importing this module runs nothing and needs only the standard library; the
-lecture and ``tests/test_gpu.py`` import :data:`PROVENANCE_FIELDS`,
-:func:`load_recorded_results` and :func:`recorded_table` from it.
+The file's format is checked, and read by the lecture, by
+``lecture_utils.validate_recorded_results`` and ``lecture_utils.load_recorded_results``
+(beside the lectures); importing this module runs no benchmark.
 """
 
 from __future__ import annotations
@@ -43,104 +43,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "lectures"))
+import lecture_utils as lu  # noqa: E402
+
 DEFAULT_OUTPUT = ROOT / "lectures" / "data" / "gpu_results.json"
 
-#: Top-level fields every recorded file must have (non-empty).
-PROVENANCE_FIELDS = (
-    "device_name",
-    "driver_version",
-    "cuda_version",
-    "library_versions",
-    "date_utc",
-    "machine",
-    "command",
-    "results",
-)
-#: Fields inside ``library_versions`` and ``machine``.
-LIBRARY_FIELDS = ("torch", "jax", "numpy")
-MACHINE_FIELDS = ("cpu_model", "cpu_cores")
-#: Fields of every entry of ``results`` (``threads``, the CPU threads used, is None for GPU entries).
-RESULT_FIELDS = ("benchmark", "version", "device", "dtype", "size", "median_s", "min_s", "repeat")
-
 EXIT_NO_GPU = 2
-
-
-# ---------------------------------------------------------------------------
-# Reading a recorded file (used by the lecture and the tests)
-# ---------------------------------------------------------------------------
-
-
-def _missing(mapping: Any, fields: tuple[str, ...], prefix: str = "") -> list[str]:
-    if not isinstance(mapping, dict):
-        return [f"{prefix}{name}" for name in fields]
-    return [f"{prefix}{name}" for name in fields if mapping.get(name) in (None, "", [], {})]
-
-
-def validate_recorded_results(data: Any) -> None:
-    """Raise ValueError naming every provenance or result field that is missing or empty."""
-    if not isinstance(data, dict):
-        raise ValueError(f"recorded GPU results must be a JSON object, got {type(data).__name__}")
-    missing = _missing(data, PROVENANCE_FIELDS)
-    if "library_versions" not in missing:
-        missing += _missing(data["library_versions"], LIBRARY_FIELDS, "library_versions.")
-    if "machine" not in missing:
-        missing += _missing(data["machine"], MACHINE_FIELDS, "machine.")
-    if "results" not in missing:
-        if not isinstance(data["results"], list):
-            missing.append("results (must be a list)")
-        else:
-            for i, entry in enumerate(data["results"]):
-                missing += _missing(entry, RESULT_FIELDS, f"results[{i}].")
-    if missing:
-        raise ValueError(
-            "recorded GPU results without complete provenance; missing or empty fields: "
-            + ", ".join(missing)
-        )
-    try:
-        dt.datetime.fromisoformat(str(data["date_utc"]))
-    except ValueError:
-        raise ValueError(f"date_utc is not an ISO 8601 date: {data['date_utc']!r}") from None
-
-
-def load_recorded_results(path: str | os.PathLike) -> dict:
-    """Read a file written by this script and check its provenance.
-
-    Raises FileNotFoundError if there is no file, and ValueError (naming the
-    fields) if it is not a JSON object with every field of
-    :data:`PROVENANCE_FIELDS` (and their parts) filled in.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path.name} is not valid JSON: {err}") from None
-    validate_recorded_results(data)
-    return data
-
-
-def recorded_table(data: dict, benchmark: str):
-    """One benchmark of a recorded file as a table, with speedups against the best CPU version.
-
-    Returns a pandas DataFrame indexed by version with columns ``device``,
-    ``dtype``, ``size``, ``threads``, ``median_s``, ``min_s`` and
-    ``speedup_vs_best_cpu`` (the median of the fastest CPU entry of the same
-    dtype divided by this entry's median; missing when no such CPU entry).
-    """
-    import pandas as pd
-
-    rows = [r for r in data["results"] if r["benchmark"] == benchmark]
-    if not rows:
-        raise ValueError(f"no results for benchmark {benchmark!r}")
-    table = pd.DataFrame(rows).set_index("version")
-    best_cpu = table[table["device"] == "cpu"].groupby("dtype")["median_s"].min()
-    table["speedup_vs_best_cpu"] = [
-        best_cpu[d] / m if d in best_cpu.index else float("nan") for d, m in zip(table["dtype"], table["median_s"])
-    ]
-    columns = ["device", "dtype", "size", "threads", "median_s", "min_s", "speedup_vs_best_cpu"]
-    return table[columns]
 
 
 # ---------------------------------------------------------------------------
@@ -155,24 +65,6 @@ def _version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
-
-
-def _cpu_model() -> str:
-    try:
-        import cpuinfo
-
-        model = cpuinfo.get_cpu_info().get("brand_raw")
-        if model:
-            return model
-    except Exception:
-        pass
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
 
 
 def _nvidia_smi(field: str) -> str:
@@ -203,10 +95,6 @@ def _command(argv: list[str]) -> str:
     return shlex.join(parts)
 
 
-def cores_available() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 # ---------------------------------------------------------------------------
 # Benchmarks
 # ---------------------------------------------------------------------------
@@ -231,10 +119,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     import numpy as np
 
-    sys.path.insert(0, str(ROOT / "lectures"))
-    import lecture_utils as lu
-
-    cores = cores_available()
+    cores = lu.cores()
     torch.set_num_threads(cores)
     gpu = torch.device("cuda")
     results: list[dict] = []
@@ -391,7 +276,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "library_versions": {name: _version(name) for name in ["torch", "jax", "jaxlib", "numpy"]},
         "date_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {
-            "cpu_model": _cpu_model(),
+            "cpu_model": lu.cpu_model(),
             "cpu_cores": cores,
             "logical_cpus": os.cpu_count(),
             "operating_system": f"{platform.system()} {platform.release()}",
@@ -408,7 +293,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "notes": notes,
         "results": results,
     }
-    validate_recorded_results(data)
+    lu.validate_recorded_results(data)
     return data
 
 

