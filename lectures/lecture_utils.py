@@ -98,7 +98,7 @@ def in_site_build() -> bool:
     return os.environ.get(SITE_BUILD_ENV) == "1"
 
 
-def glue(name: str, value: Any, display: bool = False) -> None:
+def glue(name: str, value: Any, display: bool = False, alt: str | None = None) -> None:
     """Record ``value`` under ``name`` for the page, as :func:`myst_nb.glue` does.
 
     In the site's build this is :func:`myst_nb.glue`: the text refers to the
@@ -106,17 +106,52 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     Run anywhere else (Jupyter, Colab, a downloaded notebook) there is no
     page to put the value on, so figures are shown where they are made and
     other values are shown only when ``display=True``.
+
+    A matplotlib ``Figure`` needs ``alt``, the text a screen reader reads in
+    its place: what the figure shows and its take-away, in a sentence or two.
+    Build a take-away that was measured from the same result the page uses
+    (a verdict's sentence, a formatted value), never type it in.  The text
+    travels with the figure in the output's metadata
+    (``metadata["image/png"]["alt"]``, where IPython's ``Image`` and
+    nbconvert's HTML export keep it), and the site's ``{glue:figure}`` puts
+    it on the ``<img>`` (``_ext/figure_alt.py``).
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"glue needs a non-empty string name, got {name!r}")
+    if isinstance(value, mpl.figure.Figure):
+        if not isinstance(alt, str) or not alt.strip():
+            raise ValueError(
+                f"glue {name!r}: a figure needs alt text, what it shows and its take-away, e.g. "
+                f'lu.glue({name!r}, fig, alt="Line plot of time against threads: ..."); got alt={alt!r}'
+            )
+        value = _FigureWithAlt(value, " ".join(alt.split()))
+    elif alt is not None:
+        raise ValueError(f"glue {name!r}: alt text is for a matplotlib Figure, not for a {type(value).__name__}")
     if in_site_build():
         from myst_nb import glue as myst_glue
 
         myst_glue(name, value, display=display)
-    elif display or isinstance(value, mpl.figure.Figure):
+    elif display or isinstance(value, _FigureWithAlt):
         from IPython.display import display as show
 
         show(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class _FigureWithAlt:
+    """A figure and its alt text: displayed as the kernel displays the figure, with the text in the output's metadata."""
+
+    figure: mpl.figure.Figure
+    alt: str
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from IPython.core.formatters import format_display_data
+
+        data, metadata = format_display_data(self.figure, include=include, exclude=exclude)
+        for mime in data:
+            if mime.startswith("image/"):
+                metadata.setdefault(mime, {})["alt"] = self.alt
+        return data, metadata
 
 
 # ---------------------------------------------------------------------------

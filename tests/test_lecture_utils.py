@@ -48,11 +48,27 @@ def test_glue_outside_site_build_shows_figures_only(monkeypatch):
     monkeypatch.delenv(lu.SITE_BUILD_ENV, raising=False)
     monkeypatch.setattr(IPython.display, "display", shown.append)
     fig = plt.figure()
-    lu.glue("fig", fig)
+    lu.glue("fig", fig, alt="An empty figure, for the test.")
     lu.glue("number", 3.0)
     lu.glue("shown-number", 4.0, display=True)
     plt.close(fig)
-    assert shown == [fig, 4.0]
+    assert [getattr(value, "figure", value) for value in shown] == [fig, 4.0]
+    assert shown[0].alt == "An empty figure, for the test."
+
+
+@pytest.mark.parametrize("alt", [None, "", "   ", 3])
+def test_glue_refuses_a_figure_without_alt_text(alt):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    with pytest.raises(ValueError, match=r"glue 'fig-x': a figure needs alt text, what it shows and its take-away"):
+        lu.glue("fig-x", fig, alt=alt)
+    plt.close(fig)
+
+
+def test_glue_refuses_alt_text_for_a_value_that_is_not_a_figure():
+    with pytest.raises(ValueError, match="glue 'speed': alt text is for a matplotlib Figure, not for a float"):
+        lu.glue("speed", 2.5, alt="A number.")
 
 
 @pytest.mark.parametrize("bad", ["", None, 3])
