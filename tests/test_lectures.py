@@ -8,7 +8,9 @@ For every lecture in the table of contents that has code:
 * every cell that shows a formatted duration ("12.3 ms", as lu.format_time writes
   it) is tagged `timing`, so that `make check-determinism` skips it;
 * every verdict record glued by lu.Comparison.glue agrees with its words, and
-  (once the lecture is on lu.compare) every speed verdict it glues comes from one.
+  (once the lecture is on lu.compare) every speed verdict it glues comes from one;
+* every image on its page has alt text that a screen reader can read in its place:
+  words (at least MIN_ALT_WORDS), not a file name.
 
 The checks are plain functions of notebook cells and glued values, so the unit
 tests at the end can show that each of them fails when it should.
@@ -18,6 +20,7 @@ Claims a single lecture makes belong in tests/test_<lecture>.py.
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 
 import lecture_utils as lu
 from conftest import LECTURE_SECONDS_LIMIT, ROOT, Lecture, joined, lectures_with_code, source, stderr, tags
@@ -33,6 +36,9 @@ LOCAL_PATH = re.compile(rf"/(?:tmp|root|home|work|Users)/|{re.escape(str(ROOT))}
 DURATION = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e[+-]?\d+)? (?:s|ms|[µμ]s|ns)(?!\w)")
 # Words that state how fast one version ran against another.
 SPEED_VERDICT = re.compile(r"times as (?:fast|long)|\bfaster\b|\bslower\b|no measurable difference|\bas fast as\b")
+# Alt text says what a figure shows and its take-away (lu.glue(..., alt=...)): a sentence, not a label.
+MIN_ALT_WORDS = 5
+IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|svg|webp)\b", re.IGNORECASE)
 
 
 # --- the checks --------------------------------------------------------------------
@@ -156,6 +162,24 @@ def unrecorded_verdicts(glued: dict) -> list[str]:
             and not any(isinstance(p, str) and p in value for p in phrases)]
 
 
+def image_alt_problems(html: str) -> list[str]:
+    """<img> elements of a page whose alt text is missing, a file name or path, or shorter than MIN_ALT_WORDS words.
+
+    Without alt text, Sphinx writes the image's own path as its alt text.
+    """
+    problems = []
+    for img in BeautifulSoup(html, "html.parser").find_all("img"):
+        src, alt = img.get("src", ""), " ".join(img.get("alt", "").split())
+        file_name = src.rsplit("/", 1)[-1]
+        if not alt:
+            problems.append(f"<img src={src!r}> has no alt text")
+        elif (file_name and file_name in alt) or IMAGE_FILE.search(alt):
+            problems.append(f"<img src={src!r}> has a file name as alt text: {alt!r}")
+        elif len(alt.split()) < MIN_ALT_WORDS:
+            problems.append(f"<img src={src!r}> has alt text of fewer than {MIN_ALT_WORDS} words: {alt!r}")
+    return problems
+
+
 # --- every lecture ---------------------------------------------------------------------
 
 
@@ -210,6 +234,12 @@ def test_verdict_records_agree_with_their_words(lecture, name):
 def test_speed_verdicts_come_from_verdict_records(lecture, name):
     problems = unrecorded_verdicts(lecture(name).glued)
     assert not problems, report(problems)
+
+
+@pytest.mark.parametrize("name", LECTURES)
+def test_every_image_has_alt_text(site, name):
+    problems = image_alt_problems((site / "lectures" / f"{name}.html").read_text())
+    assert not problems, f"{name}: " + report(problems) + "\n(give a figure its alt text: lu.glue(name, fig, alt=...))"
 
 
 # --- the checks can fail: synthetic cells and glued values -----------------------------
@@ -313,6 +343,22 @@ def test_verdict_sentences_without_a_record_are_found():
         assert unrecorded_verdicts({**glued_verdict(), "sentence": sentence}) == [
             f"sentence: {sentence!r} states a speed verdict that no verdict record made"]
     assert unrecorded_verdicts({"count": 3, "fig": "<Figure size 640x480 with 1 Axes>", "t": "1.2 ms"}) == []
+
+
+def test_alt_text_check_finds_missing_file_name_and_short_alt_text():
+    sentence = "Line plot of time against threads: the time halves on two threads."
+    assert image_alt_problems(f'<p><img src="../_images/5a4a.png" alt="{sentence}"></p>') == []
+    assert image_alt_problems("<p>no images</p>") == []
+    for img, problem in [
+        ('<img src="../_images/5a4a.png">', "<img src='../_images/5a4a.png'> has no alt text"),
+        ('<img src="a.png" alt="  ">', "<img src='a.png'> has no alt text"),
+        ('<img src="../_images/5a4a.png" alt="../_images/5a4a.png">',
+         "<img src='../_images/5a4a.png'> has a file name as alt text: '../_images/5a4a.png'"),
+        ('<img src="x/plot.svg" alt="The figure plot.svg, drawn by the build">',
+         "<img src='x/plot.svg'> has a file name as alt text: 'The figure plot.svg, drawn by the build'"),
+        ('<img src="a.png" alt="A line plot.">', "<img src='a.png'> has alt text of fewer than 5 words: 'A line plot.'"),
+    ]:
+        assert image_alt_problems(f"<p>{img}</p><img src='b.png' alt='{sentence}'>") == [problem], img
 
 
 def test_lecture_helpers_fail_clearly():
