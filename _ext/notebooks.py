@@ -12,9 +12,18 @@ branch of the repository, which is where the Colab links point.
 
 What "runs anywhere" means here:
 
-* a first cell installs (at the site's pins) the packages the lecture imports
-  that are missing, and downloads ``lecture_utils.py`` if it is not importable;
-  inside the site's own environment it does nothing;
+* a first cell installs, at the site's pins (``requirements.txt``), each
+  package the lecture imports that is missing or older than the lecture needs,
+  and prints one line per package saying which and why.  What a lecture needs
+  is read from its code: ``MINIMUMS`` lists the oldest release that has each
+  recent call a lecture makes (``jax.shard_map``, ...), found by running the
+  call under successive releases.  Where it changed a module that the running
+  kernel had already imported, the cell stops with one line asking to restart
+  the runtime and to run the cell again.  A present ``torch`` is kept (on a
+  Colab GPU runtime it is Colab's CUDA build); a missing one is installed as
+  the CPU build from PyTorch's own index, never as CUDA wheels.  The cell then
+  downloads ``lecture_utils.py`` if it is not importable.  Inside the site's
+  own environment it does nothing and prints nothing;
 * MyST that sphinx-tojupyter leaves behind is made plain: figures that a code
   cell glues are not repeated as build-time images (running the cell shows
   the reader's own), and links to other pages point at the published site.
@@ -34,13 +43,17 @@ import re
 import shutil
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
 COLAB = "https://colab.research.google.com/github"
 NOTEBOOK_DIR = "_notebooks"
 
-# Import name -> distributions to install (at the pins in requirements.txt) when missing.
+# Import name -> distributions to install (at the pins in requirements.txt) when missing or too
+# old. The first one provides the import; its version is the one compared with MINIMUMS. torch is
+# not here: it has its own rule (TORCH_CPU_INDEX).
 IMPORT_TO_DISTS = {
     "numpy": ["numpy"],
     "numba": ["numba"],
@@ -50,7 +63,7 @@ IMPORT_TO_DISTS = {
     "pandas": ["pandas"],
     "scipy": ["scipy"],
     "dask": ["dask", "distributed"],
-    "distributed": ["dask", "distributed"],
+    "distributed": ["distributed", "dask"],
     "dask_jobqueue": ["dask-jobqueue"],
     "joblib": ["joblib"],
     "ipyparallel": ["ipyparallel"],
@@ -68,6 +81,33 @@ IMPORT_TO_DISTS = {
 # scipy for compare's intervals, pandas for tables, psutil and cpuinfo for the machine,
 # threadpoolctl for numpy_blas).
 LECTURE_UTILS_IMPORTS = ["numpy", "matplotlib", "scipy", "pandas", "psutil", "cpuinfo", "threadpoolctl"]
+
+# The oldest release of a distribution that has a call the lectures make: (distribution, version,
+# regular expression for the call in a notebook's code or in lecture_utils.py, which every notebook
+# uses, what it is). A notebook needs, per distribution, the largest version among the entries its
+# code matches; none where it matches none. Each version was found by running the call, as the
+# lecture makes it, under successive releases in scratch virtual environments (Python 3.11, December
+# 2026): it is the first release where the call worked, and the release before it (named) failed.
+# (jax releases tried: 0.4.30, 0.4.35, 0.4.38, 0.5.0 to 0.5.3, 0.6.0 to 0.6.2, 0.7.0, 0.8.0 to 0.8.3, 0.9.0; parallel_rng's other
+# JAX calls, the threefry_partitionable context and key-reuse checking, worked at 0.5.0.)
+# Never above the site's pin (tested). Where no entry matches, any present version is kept.
+# numba needs none: 0.57.0, the first release for Python 3.11, has every numba call the lectures
+# make (get_thread_id, parallel_chunksize, threading_layer, numba.np.ufunc.omppool, parfors).
+MINIMUMS = [
+    ("jax", "0.5.0", r"jax_num_cpu_devices", "jax.config.update('jax_num_cpu_devices', n) (0.4.38: no such option)"),
+    ("jax", "0.5.0", r"\.cost_analysis\(\)\[", "Compiled.cost_analysis() as one dict (0.4.38: a list of dicts)"),
+    ("jax", "0.5.3", r"\bjax\.typeof\(", "jax.typeof (0.5.2: none)"),
+    ("jax", "0.5.3", r"\bAxisType\b", "jax.sharding.AxisType, jax.make_mesh(..., axis_types=...) (0.5.2: none)"),
+    ("jax", "0.6.1", r"\bjax\.shard_map\(", "jax.shard_map, with check_vma (0.6.0: only jax.experimental.shard_map)"),
+    ("jax", "0.7.0", r"\bjax\.sharding\.reshard\(", "jax.sharding.reshard (0.6.2: none)"),
+    ("jax", "0.8.2", r"\bjax\.pmap\.__doc__", "pmap's docstring as jax_devices quotes it: pmap built on jit and shard_map (0.8.1: older text)"),
+    ("jax", "0.9.0", r"axis_types == \(AxisType\.Explicit", "jax.make_mesh's axes Explicit by default (0.8.3: Auto)"),
+    ("numpy", "1.25.0", r"default_rng\([^()]*\)\.spawn\(", "Generator.spawn (1.24.4: no such method)"),
+    ("scipy", "1.12.0", r"\bquantile_test\(", "scipy.stats.quantile_test, lu.compare's interval (1.11.4: none)"),
+]
+# torch is never installed over a present one (on a Colab GPU runtime it is Colab's CUDA build);
+# where missing, its CPU build comes from PyTorch's own index, not PyPI's CUDA wheels.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def repository(config) -> str:
@@ -144,40 +184,110 @@ def add_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, do
 # --- Jupyter: notebooks that run anywhere ------------------------------------------
 
 
-def read_pins(srcdir: Path) -> dict[str, str]:
+PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)")
+
+
+def parse_pins(lines) -> dict[str, str]:
+    """Exact pins (NAME==VERSION, comments and blank lines skipped) by normalized name."""
     pins = {}
-    for line in (srcdir / "requirements.txt").read_text().splitlines():
+    for line in lines:
         line = line.strip()
-        if line and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            pins[name.lower()] = version
+        if not line or line.startswith("#"):
+            continue
+        match = PIN.fullmatch(line)
+        if not match:
+            raise ValueError(f"not an exact pin (NAME==VERSION): {line!r}")
+        name = canonicalize_name(match.group(1))
+        if name in pins:
+            raise ValueError(f"{name} pinned twice")
+        pins[name] = match.group(2)
     return pins
+
+
+def read_pins(root: Path) -> dict[str, str]:
+    return parse_pins((root / "requirements.txt").read_text().splitlines())
 
 
 def imported_modules(nb: dict) -> set[str]:
     found = set()
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            for match in re.finditer(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", "".join(cell["source"]), re.M):
-                found.add(match.group(1))
+    for match in re.finditer(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", code_of(nb), re.M):
+        found.add(match.group(1))
     return found
 
 
-def setup_cell(nb: dict, pins: dict[str, str], utils_url: str) -> dict:
-    needed = {}
-    for module in sorted(imported_modules(nb) | set(LECTURE_UTILS_IMPORTS)):
-        if module in IMPORT_TO_DISTS:
-            needed[module] = [f"{d}=={pins[d]}" for d in IMPORT_TO_DISTS[module]]
-    packages = "{\n" + "".join(f"    {m!r}: {pins_!r},\n" for m, pins_ in needed.items()) + "}"
-    source = f'''# Set-up for running this notebook outside the lecture site (Colab, a download):
-# install the packages it needs that are missing, at the versions the site was built
-# with, and fetch the site's helper module. Where everything is present it does nothing.
-import importlib.util, subprocess, sys, urllib.request
+def code_of(nb: dict) -> str:
+    return "\n".join("".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == "code")
 
-PACKAGES = {packages}
-missing = [pin for module, pins in PACKAGES.items() if importlib.util.find_spec(module) is None for pin in pins]
-if missing:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+
+def needed_versions(code: str) -> dict[str, str]:
+    """The oldest version of each distribution that CODE needs: the largest MINIMUMS entry it matches."""
+    needed = {}
+    for dist, version, marker, _why in MINIMUMS:
+        if re.search(marker, code) and (dist not in needed or Version(version) > Version(needed[dist])):
+            needed[dist] = version
+    return needed
+
+
+def setup_cell(nb: dict, pins: dict[str, str], utils_url: str, utils_code: str) -> dict:
+    """The first cell: installs what the notebook needs where it is missing or too old (see the module docstring)."""
+    minimums = needed_versions(code_of(nb) + "\n" + utils_code)
+    modules = imported_modules(nb)
+    packages = {}
+    for module in sorted(modules | set(LECTURE_UTILS_IMPORTS)):
+        if module in IMPORT_TO_DISTS:
+            dists = IMPORT_TO_DISTS[module]
+            packages[module] = (dists[0], minimums.get(dists[0]), [f"{d}=={pins[canonicalize_name(d)]}" for d in dists])
+    listed = "{\n" + "".join(f"    {m!r}: {entry!r},\n" for m, entry in packages.items()) + "}"
+    torch = f"torch=={pins['torch']}" if "torch" in modules else None
+    source = f'''# Set-up for running this notebook outside the lecture site (Colab, a download): install
+# each package it needs that is missing or older than this lecture needs, at the version the
+# site was built with, and fetch the site's helper module. Where all is in place it does nothing.
+import importlib, importlib.metadata, importlib.util, subprocess, sys, urllib.request
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+# import name: (distribution whose version counts, oldest version this lecture needs, what to install)
+PACKAGES = {listed}
+# PyTorch is kept where present (on a Colab GPU runtime it is Colab's CUDA build); where missing,
+# its CPU build is installed from PyTorch's own index, never the CUDA wheels.
+TORCH = {torch!r}
+
+install = []
+for module, (dist, oldest, pins) in PACKAGES.items():
+    if importlib.util.find_spec(module) is None:
+        print(f"{{module}} is missing: installing {{' '.join(pins)}}")
+        install += pins
+    elif oldest and Version(present := importlib.metadata.version(dist)) < Version(oldest):
+        print(f"{{dist}} {{present}} is older than this lecture needs ({{oldest}}): installing {{' '.join(pins)}}")
+        install += pins
+torch_missing = TORCH and importlib.util.find_spec("torch") is None
+if torch_missing:
+    print(f"torch is missing: installing its CPU build, {{TORCH}}, from {TORCH_CPU_INDEX} "
+          "(for a GPU, install PyTorch for it instead: https://pytorch.org/get-started/locally/)")
+
+
+def installed():
+    """Version of each distribution, the one that imports find where several are on the path."""
+    found = {{}}
+    for dist in importlib.metadata.distributions():
+        found.setdefault(canonicalize_name(dist.metadata["Name"] or ""), dist.version)
+    return found
+
+
+if install or torch_missing:
+    before = installed()
+    if install:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *dict.fromkeys(install)], check=True)
+    if torch_missing:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", TORCH,
+                        "--index-url", "{TORCH_CPU_INDEX}"], check=True)
+    importlib.invalidate_caches()
+    changed = {{name for name, version in installed().items() if before.get(name) not in (None, version)}}
+    stale = sorted(m for m, ds in importlib.metadata.packages_distributions().items()
+                   if m in sys.modules and changed & {{canonicalize_name(d) for d in ds}})
+    if stale:
+        raise RuntimeError("Restart the runtime (on Colab: Runtime > Restart session), then run this cell again: "
+                           f"it changed {{', '.join(stale)}}, which this kernel had imported already")
 if importlib.util.find_spec("lecture_utils") is None:
     urllib.request.urlretrieve("{utils_url}", "lecture_utils.py")'''
     return {"cell_type": "code", "execution_count": None, "metadata": {"tags": ["setup"]}, "outputs": [], "source": source}
@@ -225,6 +335,7 @@ def write_notebooks(root: Path, config) -> list[Path]:
     source_dir = root / "_build" / "jupyter"
     target = root / "_build" / "html" / NOTEBOOK_DIR
     pins = read_pins(root)
+    utils_code = (root / "lectures" / "lecture_utils.py").read_text()
     base_url = site_url(config)
     written = []
     for source in sorted(source_dir.rglob("*.ipynb")):
@@ -232,7 +343,8 @@ def write_notebooks(root: Path, config) -> list[Path]:
         if not (root / f"{docname}.md").exists() or not is_notebook(root, docname):
             continue
         nb = make_plain(json.loads(source.read_text()), docname, base_url)
-        nb["cells"][0:0] = [setup_cell(nb, pins, lecture_utils_url(config)), about_cell(docname, base_url)]
+        setup = setup_cell(nb, pins, lecture_utils_url(config), utils_code)
+        nb["cells"][0:0] = [setup, about_cell(docname, base_url)]
         for i, cell in enumerate(nb["cells"]):
             cell["id"] = f"cell-{i}"
         nb["nbformat"], nb["nbformat_minor"] = 4, 5
