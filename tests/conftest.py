@@ -16,6 +16,8 @@ EXECUTED = ROOT / "_build" / "jupyter_execute"
 EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"
 
 sys.path.insert(0, str(ROOT / "lectures"))
+sys.path.insert(0, str(ROOT / "_ext"))
+from notebooks import is_notebook  # noqa: E402  (_ext/notebooks.py: which documents are lectures with code)
 sys.path.insert(0, str(ROOT / "scripts"))
 # The toc reading and the loopback server, shared with scripts/build_pdf.py; the tests import them from here.
 from site_tools import serve_directory, toc_files  # noqa: E402, F401
@@ -23,7 +25,7 @@ from site_tools import serve_directory, toc_files  # noqa: E402, F401
 
 def lectures_with_code() -> list[str]:
     """Documents in the toc that are notebooks (have a jupytext header)."""
-    return [f for f in toc_files() if (ROOT / f"{f}.md").read_text().startswith("---\njupytext:")]
+    return [f for f in toc_files() if is_notebook(ROOT, f)]
 
 
 @pytest.fixture(scope="session")

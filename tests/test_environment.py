@@ -7,29 +7,9 @@ import yaml
 from packaging.version import Version
 
 from conftest import ROOT
+from notebooks import read_pins
 
 PYTHON = "3.11"
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)$")
-
-
-def parse_pins(lines):
-    pins = {}
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = PIN.match(line)
-        assert match, f"not an exact pin (NAME==VERSION): {line!r}"
-        name = match.group(1).lower().replace("_", "-")
-        assert name not in pins, f"{name} pinned twice"
-        pins[name] = match.group(2)
-    return pins
-
-
-def requirements():
-    return parse_pins((ROOT / "requirements.txt").read_text().splitlines())
-
-
 def test_environment_yml_installs_requirements_txt_and_pins_nothing_itself():
     # conda runs pip from the environment file's folder, so the relative path names the
     # requirements.txt beside it. Any pin written here would be a second copy that drifts.
@@ -65,7 +45,7 @@ def test_dependabot_updates_the_one_list_of_pins():
 
 def test_installed_versions_match_pins():
     wrong = {}
-    for name, version in requirements().items():
+    for name, version in read_pins(ROOT).items():
         installed = importlib.metadata.version(name)
         # `==2.13.0` accepts a local build label such as 2.13.0+cpu, as pip does.
         if Version(installed).public != Version(version).public:
@@ -75,4 +55,4 @@ def test_installed_versions_match_pins():
 
 def test_core_packages_are_pinned():
     core = {"jupyter-book", "jupytext", "myst-nb", "numpy", "numba", "jax", "jaxlib", "matplotlib", "scipy"}
-    assert core <= set(requirements())
+    assert core <= set(read_pins(ROOT))
