@@ -35,16 +35,23 @@ def test_machine_code_counts_back_the_vectorisation_sentences(values):
 
 
 def test_the_printed_hot_loop_is_the_one_the_prose_reads(values):
-    # "LLVM unrolled the reordered one four times: each pass multiplies 16 float64 of a row of B by
-    # a_ik in four 256-bit ymm registers (vmulpd), adds the matching entries of the row of C
-    # (vaddpd), stores them (vmovupd), then counts and jumps back."
+    # "LLVM unrolled the reordered one U times: each pass multiplies P float64 of a row of B by a_ik
+    # in U W-bit R registers (vmulpd), adds the matching entries of the row of C (vaddpd), stores
+    # them (vmovupd), then counts and jumps back."
     ops = values["hot-loop-ops"].split()
+    unroll = values["hot-loop-unroll"]
     for op in ["vmulpd", "vaddpd", "vmovupd"]:
-        assert ops.count(op) == 4, ops
-    assert values["hot-loop-per-pass"] == 16
+        assert ops.count(op) == unroll, ops
+    bits, register = values["hot-loop-register"].split("-bit ")
+    assert {"xmm": "128", "ymm": "256", "zmm": "512"}[register] == bits
+    assert values["hot-loop-per-pass"] == unroll * int(bits) // 64
     assert ops[-1].startswith("j"), ops
-    # "the leftover loops ... N is a multiple, so they never run here"
-    assert values["n-leftover"] == 0 and values["n"] % values["hot-loop-per-pass"] == 0
+    # "the leftover loops ... N is a multiple, so they never run here" or "N is not: the last L entries ..."
+    leftover = values["n"] % values["hot-loop-per-pass"]
+    assert values["n-leftover"] == leftover
+    assert ("never run" in values["leftover-sentence"]) == (leftover == 0)
+    if leftover:
+        assert f"the last {leftover} entries" in values["leftover-sentence"]
 
 
 def test_accumulators_are_where_the_prose_puts_them(values):
