@@ -189,6 +189,7 @@ def axe_violations(page) -> list[dict]:
     return page.evaluate("axe.run(document).then(r => r.violations)")
 
 
+@pytest.mark.slow
 def test_every_page_in_light_and_dark_mode_has_no_serious_accessibility_violation(browser, base_url, capsys):
     counts, details = {}, []
     for mode in MODES:
