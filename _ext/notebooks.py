@@ -88,8 +88,9 @@ LECTURE_UTILS_IMPORTS = ["numpy", "matplotlib", "scipy", "pandas", "psutil", "cp
 # code matches; none where it matches none. Each version was found by running the call, as the
 # lecture makes it, under successive releases in scratch virtual environments (Python 3.11, December
 # 2026): it is the first release where the call worked, and the release before it (named) failed.
-# (jax releases tried: 0.4.30, 0.4.35, 0.4.38, 0.5.0 to 0.5.3, 0.6.0 to 0.6.2, 0.7.0, 0.8.0 to 0.8.3, 0.9.0; parallel_rng's other
-# JAX calls, the threefry_partitionable context and key-reuse checking, worked at 0.5.0.)
+# (jax releases tried: 0.4.30, 0.4.35, 0.4.38, 0.5.0 to 0.5.3, 0.6.0 to 0.6.2, 0.7.0, 0.8.0 to 0.8.3,
+# 0.9.0 to 0.10.2; parallel_rng's other JAX calls, the threefry_partitionable context and key-reuse
+# checking, worked at 0.5.0.) Only jax_devices was also run whole under older releases.
 # Never above the site's pin (tested). Where no entry matches, any present version is kept.
 # numba needs none: 0.57.0, the first release for Python 3.11, has every numba call the lectures
 # make (get_thread_id, parallel_chunksize, threading_layer, numba.np.ufunc.omppool, parfors).
@@ -100,8 +101,17 @@ MINIMUMS = [
     ("jax", "0.5.3", r"\bAxisType\b", "jax.sharding.AxisType, jax.make_mesh(..., axis_types=...) (0.5.2: none)"),
     ("jax", "0.6.1", r"\bjax\.shard_map\(", "jax.shard_map, with check_vma (0.6.0: only jax.experimental.shard_map)"),
     ("jax", "0.7.0", r"\bjax\.sharding\.reshard\(", "jax.sharding.reshard (0.6.2: none)"),
-    ("jax", "0.8.2", r"\bjax\.pmap\.__doc__", "pmap's docstring as jax_devices quotes it: pmap built on jit and shard_map (0.8.1: older text)"),
+    (
+        "jax",
+        "0.8.2",
+        r"\bjax\.pmap\.__doc__",
+        "pmap's docstring as jax_devices quotes it: pmap built on jit and shard_map (0.8.1: older text)",
+    ),
     ("jax", "0.9.0", r"axis_types == \(AxisType\.Explicit", "jax.make_mesh's axes Explicit by default (0.8.3: Auto)"),
+    # jax_devices' page-fault cell: XLA's temporaries for the whole 2,400 x 2,400 grid lie above glibc's
+    # 32 MiB mmap ceiling (memory_analysis: 43.9 MiB at 0.10.2, 22.0 MiB at 0.9.0 to 0.10.1). Found by
+    # running the whole notebook: at 0.9.0, 0.9.2 and 0.10.0 every cell before this one passed.
+    ("jax", "0.10.2", r"mmap_max < temp_whole", "XLA's temporaries for jax_devices' grid (0.10.1: half as large)"),
     ("numpy", "1.25.0", r"default_rng\([^()]*\)\.spawn\(", "Generator.spawn (1.24.4: no such method)"),
     ("scipy", "1.12.0", r"\bquantile_test\(", "scipy.stats.quantile_test, lu.compare's interval (1.11.4: none)"),
 ]
@@ -113,9 +123,7 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 def repository(config) -> str:
     repo = os.environ.get("GITHUB_REPOSITORY") or config["notebooks_repository"]
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo or ""):
-        raise ExtensionError(
-            f"notebooks_repository must be 'OWNER/NAME' (set it in _config.yml), got {repo!r}"
-        )
+        raise ExtensionError(f"notebooks_repository must be 'OWNER/NAME' (set it in _config.yml), got {repo!r}")
     return repo
 
 
@@ -129,7 +137,9 @@ def colab_url(config, docname: str) -> str:
 
 
 def lecture_utils_url(config) -> str:
-    return f"https://raw.githubusercontent.com/{repository(config)}/{config['notebooks_branch']}/lectures/lecture_utils.py"
+    return (
+        f"https://raw.githubusercontent.com/{repository(config)}/{config['notebooks_branch']}/lectures/lecture_utils.py"
+    )
 
 
 def is_notebook(srcdir: Path, docname: str) -> bool:
@@ -290,7 +300,13 @@ if install or torch_missing:
                            f"it changed {{', '.join(stale)}}, which this kernel had imported already")
 if importlib.util.find_spec("lecture_utils") is None:
     urllib.request.urlretrieve("{utils_url}", "lecture_utils.py")'''
-    return {"cell_type": "code", "execution_count": None, "metadata": {"tags": ["setup"]}, "outputs": [], "source": source}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"tags": ["setup"]},
+        "outputs": [],
+        "source": source,
+    }
 
 
 def about_cell(docname: str, base_url: str) -> dict:

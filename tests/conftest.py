@@ -17,10 +17,12 @@ EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"
 
 sys.path.insert(0, str(ROOT / "lectures"))
 sys.path.insert(0, str(ROOT / "_ext"))
-from notebooks import is_notebook  # noqa: E402  (_ext/notebooks.py: which documents are lectures with code)
 sys.path.insert(0, str(ROOT / "scripts"))
 # The toc reading and the loopback server, shared with scripts/build_pdf.py; the tests import them from here.
 from site_tools import serve_directory, toc_files  # noqa: E402, F401
+
+# Which documents are lectures with code: the rule _ext/notebooks.py applies.
+from notebooks import is_notebook  # noqa: E402
 
 
 def lectures_with_code() -> list[str]:

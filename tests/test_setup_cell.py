@@ -13,8 +13,8 @@ import sys
 import pytest
 from packaging.version import Version
 
-from conftest import ROOT
 import notebooks
+from conftest import ROOT
 from notebooks import MINIMUMS, TORCH_CPU_INDEX, needed_versions, parse_pins, read_pins, setup_cell
 
 PINS = read_pins(ROOT)
@@ -61,8 +61,13 @@ def run_cell(tmp_path, cell: str, before: str = "", bare: bool = False) -> subpr
     site = tmp_path / "site"
     site.mkdir()
     program = PRELUDE + before + "\n" + cell
-    return subprocess.run([sys.executable, "-c", program, str(site), str(ROOT / "lectures"), "bare" if bare else "full"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", program, str(site), str(ROOT / "lectures"), "bare" if bare else "full"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def pip_calls(result) -> list[list[str]]:
@@ -72,7 +77,9 @@ def pip_calls(result) -> list[list[str]]:
 def test_minimums_are_never_above_the_sites_pins():
     for dist, version, _marker, why in MINIMUMS:
         assert dist in PINS, f"MINIMUMS names {dist}, which requirements.txt does not pin"
-        assert Version(version) <= Version(PINS[dist]), f"{dist}: minimum {version} ({why}) is above the pin {PINS[dist]}"
+        assert Version(version) <= Version(PINS[dist]), (
+            f"{dist}: minimum {version} ({why}) is above the pin {PINS[dist]}"
+        )
 
 
 def test_every_minimum_is_for_a_call_some_lecture_makes():
@@ -93,17 +100,27 @@ def test_an_old_module_that_was_imported_asks_for_a_restart(tmp_path):
     oldest = needed_versions("jax.shard_map(g, mesh=m)")["jax"]
     cell = cell_for("import jax\nf = jax.shard_map(g, mesh=m)")
     result = run_cell(tmp_path, cell, before="fake_distribution('jax', '0.4.1', 'jax'); import jax")
-    assert pip_calls(result) == [["install", "--quiet", f"jax=={PINS['jax']}", f"jaxlib=={PINS['jaxlib']}"]], result.stdout
-    assert (f"jax 0.4.1 is older than this lecture needs ({oldest}): installing jax=={PINS['jax']} jaxlib=={PINS['jaxlib']}"
-            in result.stdout.splitlines()), result.stdout
+    assert pip_calls(result) == [["install", "--quiet", f"jax=={PINS['jax']}", f"jaxlib=={PINS['jaxlib']}"]], (
+        result.stdout
+    )
+    assert (
+        f"jax 0.4.1 is older than this lecture needs ({oldest}): installing jax=={PINS['jax']} jaxlib=={PINS['jaxlib']}"
+        in result.stdout.splitlines()
+    ), result.stdout
     assert result.returncode != 0, "the cell went on with an old jax imported"
     last = result.stderr.strip().splitlines()[-1]
-    assert last == ("RuntimeError: Restart the runtime (on Colab: Runtime > Restart session), then run this cell "
-                    "again: it changed jax, which this kernel had imported already"), result.stderr
+    assert last == (
+        "RuntimeError: Restart the runtime (on Colab: Runtime > Restart session), then run this cell "
+        "again: it changed jax, which this kernel had imported already"
+    ), result.stderr
 
 
 def test_an_old_module_not_yet_imported_is_upgraded_without_a_restart(tmp_path):
-    result = run_cell(tmp_path, cell_for("import jax\nf = jax.shard_map(g, mesh=m)"), before="fake_distribution('jax', '0.4.1', 'jax')")
+    result = run_cell(
+        tmp_path,
+        cell_for("import jax\nf = jax.shard_map(g, mesh=m)"),
+        before="fake_distribution('jax', '0.4.1', 'jax')",
+    )
     assert result.returncode == 0, result.stderr
     assert len(pip_calls(result)) == 1 and "is older than this lecture needs" in result.stdout
 
@@ -120,7 +137,9 @@ def test_missing_torch_is_installed_as_the_cpu_build_and_present_torch_is_kept(t
     bare = run_cell(tmp_path / "bare", cell, bare=True)
     assert bare.returncode == 0, bare.stderr
     torch_calls = [c for c in pip_calls(bare) if any(a.startswith("torch") for a in c)]
-    assert torch_calls == [["install", "--quiet", f"torch=={PINS['torch']}", "--index-url", TORCH_CPU_INDEX]], bare.stdout
+    assert torch_calls == [["install", "--quiet", f"torch=={PINS['torch']}", "--index-url", TORCH_CPU_INDEX]], (
+        bare.stdout
+    )
     assert "numpy is missing: installing numpy==" in bare.stdout
     assert re.search(r"^torch is missing: installing its CPU build", bare.stdout, re.M), bare.stdout
 
