@@ -59,6 +59,17 @@ def test_jit_keeps_two_n_squared_temporaries_in_every_version(values):
     assert values["n-square-fusions"] == 2
 
 
+def test_the_cache_sentence_follows_the_sizes(values):
+    # "Together these arrays exceed this machine's L3 ..." only where they do; otherwise the share they fill.
+    import lecture_utils as lu
+
+    l3 = lu.cache_bytes().get("L3", 0)
+    sentence = values["l3-sentence"]
+    if l3:
+        assert ("exceed" in sentence) == (values["jit-temp-bytes"] > l3), sentence
+        assert lu.format_bytes(l3) in sentence
+
+
 def n_square_bytes(values):
     return values["grid-n"] ** 2 * 4
 
