@@ -9,8 +9,9 @@ For every lecture in the table of contents that has code:
   it) is tagged `timing`, so that `make check-determinism` skips it;
 * every verdict record glued by lu.Comparison.glue agrees with its words, and
   (once the lecture is on lu.compare) every speed verdict it glues comes from one;
-* every image on its page has alt text that a screen reader can read in its place:
-  words (at least MIN_ALT_WORDS), not a file name.
+* every image on its page has alt text that a screen reader can read in its place,
+  not a file name, and every figure (an image of the page's content) at least
+  MIN_ALT_WORDS words of it.
 
 The checks are plain functions of notebook cells and glued values, so the unit
 tests at the end can show that each of them fails when it should.
@@ -163,9 +164,11 @@ def unrecorded_verdicts(glued: dict) -> list[str]:
 
 
 def image_alt_problems(html: str) -> list[str]:
-    """<img> elements of a page whose alt text is missing, a file name or path, or shorter than MIN_ALT_WORDS words.
+    """<img> elements of a page whose alt text is missing or a file name or path, and figures whose alt text
+    is shorter than MIN_ALT_WORDS words.
 
-    Without alt text, Sphinx writes the image's own path as its alt text.
+    Without alt text, Sphinx writes the image's own path as its alt text. A figure is an image of the
+    page's content, which Sphinx copies to _images/; the theme's icons ('Colab logo') are not figures.
     """
     problems = []
     for img in BeautifulSoup(html, "html.parser").find_all("img"):
@@ -175,7 +178,7 @@ def image_alt_problems(html: str) -> list[str]:
             problems.append(f"<img src={src!r}> has no alt text")
         elif (file_name and file_name in alt) or IMAGE_FILE.search(alt):
             problems.append(f"<img src={src!r}> has a file name as alt text: {alt!r}")
-        elif len(alt.split()) < MIN_ALT_WORDS:
+        elif "_images/" in src and len(alt.split()) < MIN_ALT_WORDS:
             problems.append(f"<img src={src!r}> has alt text of fewer than {MIN_ALT_WORDS} words: {alt!r}")
     return problems
 
@@ -356,9 +359,11 @@ def test_alt_text_check_finds_missing_file_name_and_short_alt_text():
          "<img src='../_images/5a4a.png'> has a file name as alt text: '../_images/5a4a.png'"),
         ('<img src="x/plot.svg" alt="The figure plot.svg, drawn by the build">',
          "<img src='x/plot.svg'> has a file name as alt text: 'The figure plot.svg, drawn by the build'"),
-        ('<img src="a.png" alt="A line plot.">', "<img src='a.png'> has alt text of fewer than 5 words: 'A line plot.'"),
+        ('<img src="../_images/a.png" alt="A line plot.">',
+         "<img src='../_images/a.png'> has alt text of fewer than 5 words: 'A line plot.'"),
     ]:
-        assert image_alt_problems(f"<p>{img}</p><img src='b.png' alt='{sentence}'>") == [problem], img
+        assert image_alt_problems(f"<p>{img}</p><img src='../_images/b.png' alt='{sentence}'>") == [problem], img
+    assert image_alt_problems('<img src="../_static/images/logo_colab.png" alt="Colab logo">') == []  # an icon
 
 
 def test_lecture_helpers_fail_clearly():
