@@ -290,8 +290,11 @@ def test_fresh_memory_claims(values):
     assert ("against the {} measured".format(values["faults-temp"]) in sentence) == (not most)
     low, ratio, high = values["reused-time-low"], values["reused-time-ratio"], values["reused-time-high"]
     assert low <= ratio <= high
-    # "The running example gains less": NumPy's grid maximum is nearer the fused loop than its triad.
-    assert values["fusion-grid-ratio"] > values["fusion-out-ratio"]
+    # "The running example gains less" only where NumPy's grid-maximum interval lies above its triad's
+    # (nearer the fused loop); otherwise both ratios are given as numbers.
+    grid, triad = values["fusion-grid-verdict"], values["fusion-out-verdict"]
+    less = values["grid-gain-sentence"].startswith("The running example gains less")
+    assert less == (grid["low"] > triad["high"]), values["grid-gain-sentence"]
     assert values["fusion-grid-verdict"]["version"] == "NumPy"
 
 
