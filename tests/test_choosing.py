@@ -240,9 +240,10 @@ def test_block_exercise(values):
     assert chosen["baseline"] == "the whole grid" and chosen["version"] == values["blocks-chosen"]
     assert chosen["verdict"] == "faster"
     assert values["blocks-chosen-peak"].split()[-1] in {"B", "KiB", "MiB"}
-    # "One temporary of the block takes T, less than the L3 cache; a whole-grid temporary ... more"
+    # "One temporary of the block takes T, less than the L3 cache; ... at its peak the whole-grid
+    # expression holds K of them, more than the cache holds"
     assert values["blocks-temp-fits-l3"] is True
-    assert values["whole-temp-exceeds-l3"] is True
+    assert values["whole-peak-exceeds-l3"] is True
     # "The cosine ... took C % of the whole-grid time, which bounds what blocking can save"
     assert chosen["ratio"] < 1.15 * 100 / values["cos-share"]
 
