@@ -384,7 +384,10 @@ def waiter_for(value: Any) -> Callable[[Any], Any] | None:
 
 
 def _sample(
-    func: Callable[[], Any], number: int, wait: Callable[[Any], Any] | None, cpu_clock: Callable[[], float] = cpu_seconds
+    func: Callable[[], Any],
+    number: int,
+    wait: Callable[[Any], Any] | None,
+    cpu_clock: Callable[[], float] = cpu_seconds,
 ) -> tuple[float, float]:
     """Run ``func`` ``number`` times back to back: (wall seconds, CPU seconds).
 
@@ -458,8 +461,7 @@ class Timing:
 
     def __str__(self) -> str:
         text = (
-            f"{self.label}: median {format_time(self.median)}, "
-            f"min {format_time(self.minimum)} over {self.repeat} runs"
+            f"{self.label}: median {format_time(self.median)}, min {format_time(self.minimum)} over {self.repeat} runs"
         )
         if self.compile_time is not None:
             text += f" (first call {format_time(self.compile_time)})"
@@ -562,8 +564,9 @@ def timeit(
         times.append(wall / number)
         cpu += used
     busy = cpu / (sum(times) * number)
-    return Timing(label=label, times=tuple(times), compile_time=compile_time, result=result, number=number,
-                  busy_cores=busy)
+    return Timing(
+        label=label, times=tuple(times), compile_time=compile_time, result=result, number=number, busy_cores=busy
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -983,7 +986,11 @@ def compare(
 
     timings = tuple(
         Timing(
-            label=label, times=tuple(ts), compile_time=ct, result=res, number=n,
+            label=label,
+            times=tuple(ts),
+            compile_time=ct,
+            result=res,
+            number=n,
             busy_cores=c / (sum(ts) * n),
         )
         for label, ts, ct, res, n, c in zip(labels, times, compile_times, results, numbers, cpu)
@@ -1041,14 +1048,15 @@ def from_rounds(
         series[label] = values
     lengths = {len(v) for v in series.values()}
     if len(lengths) != 1:
-        raise ValueError(f"every version needs one time per round; got {({k: len(v) for k, v in series.items()})}")
+        raise ValueError(f"every version needs one time per round; got { ({k: len(v) for k, v in series.items()}) }")
     rounds = lengths.pop()
     if rounds < min_rounds:
         raise ValueError(f"from_rounds needs at least {min_rounds} rounds for an interval, got {rounds}")
     timings = tuple(Timing(label=label, times=tuple(map(float, v))) for label, v in series.items())
     verdicts = {
         label: _verdict(label, baseline, v, series[baseline], threshold)
-        for label, v in series.items() if label != baseline
+        for label, v in series.items()
+        if label != baseline
     }
     return Comparison(timings, baseline, verdicts, rounds, 0.0, threshold)
 
@@ -1174,8 +1182,13 @@ def format_table(table):
         ]
         out = out.drop(columns=["low", "high"])
         return out.rename(
-            columns={"median_s": "median", "min_s": "fastest", "first_call_s": "first call",
-                     "busy_cores": "busy cores", "ratio": "speed ratio [95 % interval]"}
+            columns={
+                "median_s": "median",
+                "min_s": "fastest",
+                "first_call_s": "first call",
+                "busy_cores": "busy cores",
+                "ratio": "speed ratio [95 % interval]",
+            }
         )
     expected = ["median_s", "min_s", "first_call_s", "speedup"]
     if not hasattr(table, "columns") or list(table.columns) != expected:
@@ -1294,8 +1307,12 @@ def numpy_blas(info: list[dict] | None = None) -> dict[str, Any]:
     if len(own) == 1:
         return own[0]
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    named = [p for p in pools if p.get("version") == blas.get("version")
-             and str(blas.get("name", "")).replace("scipy-", "").startswith(p.get("internal_api", "?"))]
+    named = [
+        p
+        for p in pools
+        if p.get("version") == blas.get("version")
+        and str(blas.get("name", "")).replace("scipy-", "").startswith(p.get("internal_api", "?"))
+    ]
     if len(named) == 1:
         return named[0]
     if len(pools) == 1:
@@ -1464,9 +1481,7 @@ def scaling_plot(
         raise ValueError(f"kind must be 'speedup' or 'time', got {kind!r}")
     x = np.asarray(x, dtype=float)
     series = times if isinstance(times, dict) else {"measured": times}
-    series = {
-        name: [t.median for t in ys.timings] if isinstance(ys, Comparison) else ys for name, ys in series.items()
-    }
+    series = {name: [t.median for t in ys.timings] if isinstance(ys, Comparison) else ys for name, ys in series.items()}
     if x.ndim != 1 or len(x) < 2:
         raise ValueError("scaling_plot needs at least two x values")
     if np.any(x <= 0):
@@ -1513,8 +1528,21 @@ _LIBRARIES = ["numpy", "scipy", "numba", "jax", "jaxlib", "matplotlib", "torch",
 BUILD_LOAD_ENV = "LECTURES_BUILD_LOAD"
 
 #: Vector (SIMD) extensions worth naming, as py-cpuinfo spells them (x86, then Arm).
-_VECTOR_FLAGS = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512vnni",
-                 "avx512_bf16", "amx_tile", "asimd", "sve", "sve2"]
+_VECTOR_FLAGS = [
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512vnni",
+    "avx512_bf16",
+    "amx_tile",
+    "asimd",
+    "sve",
+    "sve2",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -1733,9 +1761,7 @@ def validate_recorded_results(data: Any) -> None:
             for i, entry in enumerate(data["results"]):
                 missing += _missing(entry, RESULT_FIELDS, f"results[{i}].")
     if missing:
-        raise ValueError(
-            "recorded results without complete provenance; missing or empty fields: " + ", ".join(missing)
-        )
+        raise ValueError("recorded results without complete provenance; missing or empty fields: " + ", ".join(missing))
     try:
         dt.datetime.fromisoformat(str(data["date_utc"]))
     except ValueError:

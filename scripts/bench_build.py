@@ -34,7 +34,10 @@ def timed_build(output: Path) -> tuple[float, int]:
     start = time.perf_counter()
     proc = psutil.Popen(
         site_build.command(site_build.ROOT, "--path-output", str(output)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=site_build.environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=site_build.environment(),
     )
     peak = 0
     while proc.poll() is None:

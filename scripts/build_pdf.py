@@ -16,7 +16,6 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 from pypdf import PdfWriter
-
 from site_tools import CHROMIUM_ARGS, NO_CHROMIUM, chromium_path, serve_directory, toc_files, wait_for_maths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,8 +43,12 @@ def main() -> None:
             page.add_style_tag(content="pre { white-space: pre-wrap !important; word-break: break-all; }")
             part = OUT / "pages" / f"{doc.replace('/', '_')}.pdf"
             part.parent.mkdir(parents=True, exist_ok=True)
-            page.pdf(path=str(part), format="A4", print_background=True,
-                     margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+            page.pdf(
+                path=str(part),
+                format="A4",
+                print_background=True,
+                margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"},
+            )
             start = len(writer.pages)
             writer.append(str(part))
             writer.add_outline_item(title=page.title().split(" — ")[0], page_number=start)

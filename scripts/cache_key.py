@@ -53,8 +53,10 @@ def main() -> None:
         return
     if build.exists():
         reason = "changed" if stamp.exists() else "unknown"
-        print(f"cache_key: the helpers, pins, recorded results or machine are {reason} since the last build: "
-              f"removing {build} so that every lecture executes again")
+        print(
+            f"cache_key: the helpers, pins, recorded results or machine are {reason} since the last build: "
+            f"removing {build} so that every lecture executes again"
+        )
         shutil.rmtree(build)
     stamp.parent.mkdir(parents=True)
     stamp.write_text(key + "\n")

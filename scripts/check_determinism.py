@@ -33,7 +33,6 @@ from jupyter_cache import get_cache
 
 import site_build
 
-
 TEXT_TYPES = ("text/plain", "text/markdown", "text/latex")
 # myst-nb's glue(..., display=False) stores the value under this prefix.
 GLUE_PREFIX = "application/papermill.record/"
@@ -138,8 +137,13 @@ def verdict_flips(first: dict, second: dict) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Compare two cold builds of the site.")
-    parser.add_argument("--builds", nargs=2, type=Path, metavar="DIR",
-                        help="compare two finished builds (folders holding _build/) instead of building twice")
+    parser.add_argument(
+        "--builds",
+        nargs=2,
+        type=Path,
+        metavar="DIR",
+        help="compare two finished builds (folders holding _build/) instead of building twice",
+    )
     args = parser.parse_args()
     if args.builds:
         first, second = (read_build(folder) for folder in args.builds)
@@ -149,8 +153,9 @@ def main() -> None:
             second = cold_build(Path(tmp) / "second")
     found = differences(first, second)
     flips = verdict_flips(first, second)
-    sentences = sum(len(set(glued_sentences(first[k])) & set(glued_sentences(second[k])))
-                    for k in set(first) & set(second))
+    sentences = sum(
+        len(set(glued_sentences(first[k])) & set(glued_sentences(second[k]))) for k in set(first) & set(second)
+    )
     if found:
         print("Non-timing outputs that differ between two cold builds (tag timing cells `timing`):")
         print("\n".join(f"  {line}" for line in found))

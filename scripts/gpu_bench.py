@@ -71,8 +71,9 @@ def _nvidia_smi(field: str) -> str:
     exe = shutil.which("nvidia-smi")
     if exe is None:
         return "unknown (nvidia-smi not found)"
-    out = subprocess.run([exe, f"--query-gpu={field}", "--format=csv,noheader"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [exe, f"--query-gpu={field}", "--format=csv,noheader"], capture_output=True, text=True, timeout=60
+    )
     lines = out.stdout.strip().splitlines()
     return lines[0].strip() if out.returncode == 0 and lines else "unknown (nvidia-smi failed)"
 
@@ -101,8 +102,11 @@ def _command(argv: list[str]) -> str:
 
 
 def refuse(message: str) -> None:
-    print(f"gpu_bench.py: {message}\nNothing was written. This script needs an NVIDIA GPU that PyTorch "
-          "can use; install the GPU extras with `pip install -r requirements-gpu.txt`.", file=sys.stderr)
+    print(
+        f"gpu_bench.py: {message}\nNothing was written. This script needs an NVIDIA GPU that PyTorch "
+        "can use; install the GPU extras with `pip install -r requirements-gpu.txt`.",
+        file=sys.stderr,
+    )
     raise SystemExit(EXIT_NO_GPU)
 
 
@@ -127,9 +131,17 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
 
     def record(benchmark, version, device, dtype, size, threads, timing, **extra):
         entry = {
-            "benchmark": benchmark, "version": version, "device": device, "dtype": dtype, "size": size,
-            "threads": threads, "median_s": timing.median, "min_s": timing.minimum, "repeat": timing.repeat,
-            "first_call_s": timing.compile_time, **extra,
+            "benchmark": benchmark,
+            "version": version,
+            "device": device,
+            "dtype": dtype,
+            "size": size,
+            "threads": threads,
+            "median_s": timing.median,
+            "min_s": timing.minimum,
+            "repeat": timing.repeat,
+            "first_call_s": timing.compile_time,
+            **extra,
         }
         results.append(entry)
         print(f"  {benchmark:<12} {version:<28} {lu.format_time(timing.median):>10}", flush=True)
@@ -174,16 +186,37 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         tol = dict(rtol=1e-3, atol=1e-3 * np.sqrt(n)) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
         if dtype == "float32":
             check(a_np @ b_np, c_ref, **tol)
-            record("matmul", f"NumPy (BLAS, {blas_threads} threads)", "cpu", dtype, n, blas_threads,
-                   lu.timeit(np.matmul, a_np, b_np, repeat=args.repeat))
+            record(
+                "matmul",
+                f"NumPy (BLAS, {blas_threads} threads)",
+                "cpu",
+                dtype,
+                n,
+                blas_threads,
+                lu.timeit(np.matmul, a_np, b_np, repeat=args.repeat),
+            )
         a_cpu, b_cpu = torch.from_numpy(a_np), torch.from_numpy(b_np)
         check(a_cpu @ b_cpu, c_ref, **tol)
-        record("matmul", f"PyTorch CPU ({cores} threads){suffix}", "cpu", dtype, n, cores,
-               lu.timeit(torch.matmul, a_cpu, b_cpu, repeat=args.repeat))
+        record(
+            "matmul",
+            f"PyTorch CPU ({cores} threads){suffix}",
+            "cpu",
+            dtype,
+            n,
+            cores,
+            lu.timeit(torch.matmul, a_cpu, b_cpu, repeat=args.repeat),
+        )
         a_gpu, b_gpu = a_cpu.to(gpu), b_cpu.to(gpu)
         check(a_gpu @ b_gpu, c_ref, **tol)
-        record("matmul", f"PyTorch GPU{suffix}", "gpu", dtype, n, None,
-               lu.timeit(torch.matmul, a_gpu, b_gpu, repeat=args.repeat))
+        record(
+            "matmul",
+            f"PyTorch GPU{suffix}",
+            "gpu",
+            dtype,
+            n,
+            None,
+            lu.timeit(torch.matmul, a_gpu, b_gpu, repeat=args.repeat),
+        )
         del a_gpu, b_gpu
         if jax is not None and dtype == "float32":
             # Full float32 precision, as PyTorch uses by default: without it JAX may use the
@@ -194,8 +227,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
                     continue
                 a_j, b_j = jax.device_put(a_np, device), jax.device_put(b_np, device)
                 check(matmul_jit(a_j, b_j), c_ref, **tol)
-                record("matmul", label, where, dtype, n, cores if where == "cpu" else None,
-                       lu.timeit(matmul_jit, a_j, b_j, repeat=args.repeat))
+                record(
+                    "matmul",
+                    label,
+                    where,
+                    dtype,
+                    n,
+                    cores if where == "cpu" else None,
+                    lu.timeit(matmul_jit, a_j, b_j, repeat=args.repeat),
+                )
                 del a_j, b_j
     torch.cuda.empty_cache()
 
@@ -220,22 +260,50 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         number = max(1, args.points_per_run // size**2)
         tol = dict(rtol=1e-5)
         check(grid_max_numpy(grid32), expected, **tol)
-        record(benchmark, "NumPy (ufuncs, 1 thread)", "cpu", "float32", size, 1,
-               lu.timeit(grid_max_numpy, grid32, repeat=args.repeat, number=number))
+        record(
+            benchmark,
+            "NumPy (ufuncs, 1 thread)",
+            "cpu",
+            "float32",
+            size,
+            1,
+            lu.timeit(grid_max_numpy, grid32, repeat=args.repeat, number=number),
+        )
         g_cpu = torch.from_numpy(grid32)
         check(grid_max_torch(g_cpu), expected, **tol)
-        record(benchmark, f"PyTorch CPU ({cores} threads)", "cpu", "float32", size, cores,
-               lu.timeit(grid_max_torch, g_cpu, repeat=args.repeat, number=number))
+        record(
+            benchmark,
+            f"PyTorch CPU ({cores} threads)",
+            "cpu",
+            "float32",
+            size,
+            cores,
+            lu.timeit(grid_max_torch, g_cpu, repeat=args.repeat, number=number),
+        )
         g_gpu = torch.linspace(-3.0, 3.0, size, dtype=torch.float32, device=gpu)  # made on the GPU
         check(grid_max_torch(g_gpu), expected, **tol)
-        record(benchmark, "PyTorch GPU", "gpu", "float32", size, None,
-               lu.timeit(grid_max_torch, g_gpu, repeat=args.repeat, number=number))
+        record(
+            benchmark,
+            "PyTorch GPU",
+            "gpu",
+            "float32",
+            size,
+            None,
+            lu.timeit(grid_max_torch, g_gpu, repeat=args.repeat, number=number),
+        )
         if benchmark == "grid_max":
             try:
                 compiled = torch.compile(grid_max_torch)
                 check(compiled(g_gpu), expected, **tol)
-                record(benchmark, "PyTorch GPU (torch.compile)", "gpu", "float32", size, None,
-                       lu.timeit(compiled, g_gpu, repeat=args.repeat, number=number))
+                record(
+                    benchmark,
+                    "PyTorch GPU (torch.compile)",
+                    "gpu",
+                    "float32",
+                    size,
+                    None,
+                    lu.timeit(compiled, g_gpu, repeat=args.repeat, number=number),
+                )
             except Exception as err:  # no Triton or no compiler: record why, keep the rest
                 notes.append(f"torch.compile on the GPU failed ({type(err).__name__}): no compiled result.")
         if jax is not None:
@@ -245,8 +313,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
                     continue
                 g_j = jax.device_put(grid32, device)
                 check(grid_max_jit(g_j), expected, **tol)
-                record(benchmark, label, where, "float32", size, cores if where == "cpu" else None,
-                       lu.timeit(grid_max_jit, g_j, repeat=args.repeat, number=number))
+                record(
+                    benchmark,
+                    label,
+                    where,
+                    "float32",
+                    size,
+                    cores if where == "cpu" else None,
+                    lu.timeit(grid_max_jit, g_j, repeat=args.repeat, number=number),
+                )
 
     # --- transfers ------------------------------------------------------------
     nbytes = args.transfer_mib * 2**20
@@ -263,8 +338,17 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         timing = lu.timeit(func, source, repeat=args.repeat)
         if version == "device to host":
             check(timing.result, host.numpy(), rtol=0)
-        record("transfer", version, "gpu", "float32", int(nbytes), None, timing,
-               bytes=int(nbytes), bandwidth_gb_s=nbytes / timing.median / 1e9)
+        record(
+            "transfer",
+            version,
+            "gpu",
+            "float32",
+            int(nbytes),
+            None,
+            timing,
+            bytes=int(nbytes),
+            bandwidth_gb_s=nbytes / timing.median / 1e9,
+        )
 
     props = torch.cuda.get_device_properties(0)
     data = {
@@ -284,10 +368,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         },
         "command": _command(argv),
         "settings": {
-            "matmul_n": args.matmul_n, "grid_n": args.grid_n, "tiny_n": args.tiny_n,
-            "transfer_mib": args.transfer_mib, "repeat": args.repeat, "seed": args.seed,
+            "matmul_n": args.matmul_n,
+            "grid_n": args.grid_n,
+            "tiny_n": args.tiny_n,
+            "transfer_mib": args.transfer_mib,
+            "repeat": args.repeat,
+            "seed": args.seed,
             "timing": "lecture_utils.timeit: one warm-up call (first_call_s), then median and minimum of "
-                      "repeat runs, each waiting for the GPU (torch.cuda.synchronize, block_until_ready)",
+            "repeat runs, each waiting for the GPU (torch.cuda.synchronize, block_until_ready)",
             "XLA_PYTHON_CLIENT_PREALLOCATE": os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"),
         },
         "notes": notes,
@@ -298,18 +386,27 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--matmul-n", type=int, default=4096, help="matrices are n x n")
     parser.add_argument("--grid-n", type=int, default=4096, help="grid points per axis for the running example")
     parser.add_argument("--tiny-n", type=int, default=32, help="grid points per axis for the tiny problem")
-    parser.add_argument("--points-per-run", type=int, default=1_000_000,
-                        help="small grids are evaluated repeatedly until one timed run covers this many points")
+    parser.add_argument(
+        "--points-per-run",
+        type=int,
+        default=1_000_000,
+        help="small grids are evaluated repeatedly until one timed run covers this many points",
+    )
     parser.add_argument("--transfer-mib", type=int, default=256, help="size of the array copied to and from the GPU")
     parser.add_argument("--repeat", type=int, default=10, help="timed runs per measurement")
     parser.add_argument("--seed", type=int, default=20_260_101)
-    parser.add_argument("--output", type=Path, default=None,
-                        help="JSON file to write (default: lectures/data/gpu_results.json in the repository)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="JSON file to write (default: lectures/data/gpu_results.json in the repository)",
+    )
     return parser.parse_args(argv)
 
 

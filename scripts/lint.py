@@ -27,15 +27,18 @@ RUFF = Path(sys.executable).with_name("ruff")
 
 #: ruff options for lecture cells, on top of pyproject.toml's: what is normal in a notebook is allowed.
 LECTURE_RULES = [
-    "--select", "E,W,F",
+    "--select",
+    "E,W,F",
     # E402: a lecture imports a module in the cell where it is first needed.
     # E501: long lines are left to the reader's screen width, as in the Python files.
     # E703: a trailing semicolon hides a cell's result (a figure's repr, for instance).
     # E731: a one-line helper named with a lambda inside a cell.
     # F811: a later cell redefines a function to show an improved version.
-    "--ignore", "E402,E501,E703,E731,F811",
+    "--ignore",
+    "E402,E501,E703,E731,F811",
     # IPython's `display` is a builtin in a notebook.
-    "--config", "builtins = ['display']",
+    "--config",
+    "builtins = ['display']",
 ]
 
 
@@ -73,7 +76,8 @@ def check_lectures(lectures: Path = ROOT / "lectures") -> list[str]:
             extracted[path.name] = (md, lines)
         result = subprocess.run(
             [str(RUFF), "check", "--isolated", "--output-format", "json", *LECTURE_RULES, folder],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         if result.returncode not in (0, 1):
             raise RuntimeError(f"ruff failed on the lecture cells:\n{result.stderr}")

@@ -48,14 +48,23 @@ def aa_trials(work, trials, max_time):
 
 def report(condition, results):
     print(f"\n{condition}")
-    print(f"  {'work':34} {'median |r-1|':>12} {'95th':>7} {'max':>7}  false verdicts at threshold " +
-          " ".join(f"{100 * c:.0f}%" for c in CANDIDATES))
+    print(
+        f"  {'work':34} {'median |r-1|':>12} {'95th':>7} {'max':>7}  false verdicts at threshold "
+        + " ".join(f"{100 * c:.0f}%" for c in CANDIDATES)
+    )
     for name, verdicts in results.items():
         dev = np.array([abs(v.ratio - 1) for v in verdicts])
-        false = [sum(lu.Verdict(v.version, v.baseline, v.ratio, v.low, v.high, c).verdict
-                     != "no measurable difference" for v in verdicts) for c in CANDIDATES]
-        print(f"  {name:34} {100 * np.median(dev):11.2f}% {100 * np.percentile(dev, 95):6.2f}% "
-              f"{100 * dev.max():6.2f}%  " + " ".join(f"{f:>3}" for f in false) + f"  (of {len(verdicts)})")
+        false = [
+            sum(
+                lu.Verdict(v.version, v.baseline, v.ratio, v.low, v.high, c).verdict != "no measurable difference"
+                for v in verdicts
+            )
+            for c in CANDIDATES
+        ]
+        print(
+            f"  {name:34} {100 * np.median(dev):11.2f}% {100 * np.percentile(dev, 95):6.2f}% "
+            f"{100 * dev.max():6.2f}%  " + " ".join(f"{f:>3}" for f in false) + f"  (of {len(verdicts)})"
+        )
 
 
 def main():
@@ -68,8 +77,10 @@ def main():
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     time.sleep(0.5)
     try:
-        report("Another process keeps one core busy",
-               {name: aa_trials(w, args.trials, args.max_time) for name, w in workloads().items()})
+        report(
+            "Another process keeps one core busy",
+            {name: aa_trials(w, args.trials, args.max_time) for name, w in workloads().items()},
+        )
     finally:
         spinner.kill()
         spinner.wait()

@@ -23,8 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Chromium's command-line flags for a headless run on a build machine (no sandbox as root,
 #: no GPU, no calls home).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -94,6 +99,8 @@ def wait_for_maths(page, timeout_ms: float = 15_000) -> None:
     try:
         page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=timeout_ms)
     except PlaywrightTimeout:
-        raise RuntimeError(f"{page.url} has {formulas} formulas, but MathJax did not start "
-                           f"within {timeout_ms / 1000:g} s: did its script load?") from None
+        raise RuntimeError(
+            f"{page.url} has {formulas} formulas, but MathJax did not start "
+            f"within {timeout_ms / 1000:g} s: did its script load?"
+        ) from None
     page.evaluate("MathJax.startup.promise")

@@ -68,8 +68,11 @@ def text_output(cell: dict) -> str:
 
 def stderr(cell: dict) -> str:
     """What the cell wrote to stderr."""
-    return "".join(joined(out["text"]) for out in cell.get("outputs", [])
-                   if out["output_type"] == "stream" and out["name"] == "stderr")
+    return "".join(
+        joined(out["text"])
+        for out in cell.get("outputs", [])
+        if out["output_type"] == "stream" and out["name"] == "stderr"
+    )
 
 
 @functools.cache
@@ -204,6 +207,8 @@ def pytest_runtest_logreport(report):
 
 def pytest_terminal_summary(terminalreporter):
     if _slow_but_unmarked:
-        terminalreporter.section(f"not marked slow, but took {SLOW_SECONDS:.0f} s or more: mark them, or make them faster")
+        terminalreporter.section(
+            f"not marked slow, but took {SLOW_SECONDS:.0f} s or more: mark them, or make them faster"
+        )
         for line in _slow_but_unmarked:
             terminalreporter.write_line(line)

@@ -164,7 +164,7 @@ def test_thread_ratio_is_given_as_numbers_with_the_load_beside_it(values):
     # The load average of the last minute was A before the comparison and B after it, on C cores"
     assert values["busy-threads-one"] < 1.2
     assert values["busy-threads-default"] > values["busy-threads-one"] + 0.2
-    assert values["threads-n"] > values["n"]     # "We time a larger product"
+    assert values["threads-n"] > values["n"]  # "We time a larger product"
     # The ratio carries no verdict words: only numbers are glued for it.
     assert "threads-verdict" not in values
 

@@ -17,13 +17,13 @@ import os
 import re
 from urllib.parse import urlparse
 
-import lecture_utils as lu
 import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
-
-from conftest import HTML, ROOT, lectures_with_code, serve_directory, toc_files
 from site_tools import CHROMIUM_ARGS, NO_CHROMIUM, chromium_path, wait_for_maths
+
+import lecture_utils as lu
+from conftest import HTML, ROOT, lectures_with_code, serve_directory, toc_files
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -118,10 +118,14 @@ def test_page_loads_cleanly_offline_with_maths_typeset(page, base_url, doc):
     untypeset = untypeset_maths(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{doc.replace('/', '_')}.png", full_page=True)
-    assert page.context.blocked == [], f"{doc} needs resources from outside the site (blocked, as offline): {page.context.blocked}"
+    assert page.context.blocked == [], (
+        f"{doc} needs resources from outside the site (blocked, as offline): {page.context.blocked}"
+    )
     assert watcher.errors == [], f"{doc}: {watcher.errors}"
     assert untypeset == [], f"{doc}: {len(untypeset)} formulas not typeset by MathJax: {untypeset[:5]}"
-    broken_images = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+    broken_images = page.evaluate(
+        "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
     assert [src for src in broken_images if urlparse(src).netloc == watcher.own_host] == []
 
 
@@ -200,21 +204,29 @@ def test_every_page_in_light_and_dark_mode_has_no_serious_accessibility_violatio
             page.goto(f"{base_url}/{doc}.html")
             page.wait_for_load_state("networkidle")
             wait_for_maths(page)
-            assert page.locator("html").get_attribute("data-theme") == mode, f"{doc}: the theme did not switch to {mode}"
+            assert page.locator("html").get_attribute("data-theme") == mode, (
+                f"{doc}: the theme did not switch to {mode}"
+            )
             violations = axe_violations(page)
-            counts[doc, mode] = {impact: sum(len(v["nodes"]) for v in violations if v["impact"] == impact)
-                                 for impact in ("critical", "serious", "moderate", "minor")}
+            counts[doc, mode] = {
+                impact: sum(len(v["nodes"]) for v in violations if v["impact"] == impact)
+                for impact in ("critical", "serious", "moderate", "minor")
+            }
             for v in violations:
                 if v["impact"] in BLOCKING:
                     targets = [" ".join(map(str, n["target"])) for n in v["nodes"]]
-                    details.append(f"  {doc} ({mode}) {v['impact']} {v['id']}: {len(targets)} x, "
-                                   f"e.g. {'; '.join(targets[:3])}")
+                    details.append(
+                        f"  {doc} ({mode}) {v['impact']} {v['id']}: {len(targets)} x, e.g. {'; '.join(targets[:3])}"
+                    )
         context.close()
     table = "axe-core violations (elements) per page and mode: critical, serious, moderate, minor\n" + "\n".join(
-        f"  {doc:<32} {mode:<5} " + " ".join(f"{n:>4}" for n in c.values()) for (doc, mode), c in counts.items())
+        f"  {doc:<32} {mode:<5} " + " ".join(f"{n:>4}" for n in c.values()) for (doc, mode), c in counts.items()
+    )
     with capsys.disabled():
         print("\n" + table)
-    assert details == [], f"{len(details)} serious or critical axe-core rules violated:\n" + "\n".join(details) + "\n" + table
+    assert details == [], (
+        f"{len(details)} serious or critical axe-core rules violated:\n" + "\n".join(details) + "\n" + table
+    )
 
 
 # --- the plots' palette against the figures' background, as a reader sees it ----------
@@ -264,9 +276,12 @@ def test_plot_palette_contrasts_with_the_figure_background_as_shown(browser, bas
     size = 40
     data = base64.b64encode(swatches(background, lu.COLORS, size)).decode()
     image = page.locator(f"img[src='{src}']").first.element_handle()  # stays valid when its src changes
-    image.evaluate("(img, data) => { img.removeAttribute('width'); img.removeAttribute('height');"
-                   " img.style.width = 'auto'; img.style.maxWidth = 'none'; img.src = 'data:image/png;base64,' + data;"
-                   " return img.decode(); }", data)
+    image.evaluate(
+        "(img, data) => { img.removeAttribute('width'); img.removeAttribute('height');"
+        " img.style.width = 'auto'; img.style.maxWidth = 'none'; img.src = 'data:image/png;base64,' + data;"
+        " return img.decode(); }",
+        data,
+    )
     with Image.open(io.BytesIO(image.screenshot())) as shot:
         shown = shot.convert("RGB")
     context.close()
@@ -278,8 +293,10 @@ def test_plot_palette_contrasts_with_the_figure_background_as_shown(browser, bas
         ratio = contrast_ratio(seen, seen_background)
         if ratio < GRAPHICS_CONTRAST:
             failures.append(f"{color} (shown as {rgb_hex(seen)}): {ratio:.2f}:1")
-    assert failures == [], (f"{mode} mode, against the figures' background {rgb_hex(seen_background)} as shown: "
-                            f"{len(failures)} colours of lecture_utils.COLORS below {GRAPHICS_CONTRAST:g}:1: {failures}")
+    assert failures == [], (
+        f"{mode} mode, against the figures' background {rgb_hex(seen_background)} as shown: "
+        f"{len(failures)} colours of lecture_utils.COLORS below {GRAPHICS_CONTRAST:g}:1: {failures}"
+    )
 
 
 def figure_sources(doc: str) -> list[str]:

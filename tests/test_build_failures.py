@@ -42,7 +42,9 @@ def build_one_page(tmp_path, name, body):
 def test_every_build_in_the_makefile_uses_the_one_build_command():
     assert "--warningiserror" in site_build.FLAGS
     makefile = (ROOT / "Makefile").read_text()
-    assert "jupyter-book build" not in makefile, "the Makefile calls jupyter-book itself instead of scripts/site_build.py"
+    assert "jupyter-book build" not in makefile, (
+        "the Makefile calls jupyter-book itself instead of scripts/site_build.py"
+    )
     steps = subprocess.run(["make", "-n", "book", "book-nosolutions"], cwd=ROOT, capture_output=True, text=True).stdout
     assert steps.count("scripts/site_build.py") == 3, steps
 

@@ -58,8 +58,11 @@ def glue_cell(values, tags=(), display=False):
     cell = nbformat.v4.new_code_cell("lu.glue(...)", metadata={"tags": list(tags)})
     prefix = "" if display else check_determinism.GLUE_PREFIX
     cell.outputs = [
-        nbformat.v4.new_output("display_data", data={prefix + "text/plain": repr(value)},
-                               metadata={"scrapbook": {"name": name, "mime_prefix": prefix}})
+        nbformat.v4.new_output(
+            "display_data",
+            data={prefix + "text/plain": repr(value)},
+            metadata={"scrapbook": {"name": name, "mime_prefix": prefix}},
+        )
         for name, value in values.items()
     ]
     return cell
@@ -78,18 +81,31 @@ def test_hidden_glued_values_are_compared():
 
 
 def test_glued_sentences_keep_strings_with_words_only():
-    nb = glue_notebook(glue_cell({"verdict": "ran 2.1 times as fast as NumPy", "time": "12.3 ms",
-                                  "ratio": 2.1, "count": "1,000"}, tags=["timing"]))
+    nb = glue_notebook(
+        glue_cell(
+            {"verdict": "ran 2.1 times as fast as NumPy", "time": "12.3 ms", "ratio": 2.1, "count": "1,000"},
+            tags=["timing"],
+        )
+    )
     assert check_determinism.glued_sentences(nb) == {"verdict": "ran 2.1 times as fast as NumPy"}
 
 
 def test_verdict_flip_is_reported_in_timing_cells_and_numbers_are_masked():
-    first = {"lec": glue_notebook(glue_cell({"a": "ran 2.1 times as fast as NumPy", "b": "took 12 ms, 3 % more"},
-                                            tags=["timing"]))}
-    same_words = {"lec": glue_notebook(glue_cell({"a": "ran 1.9 times as fast as NumPy", "b": "took 9.5 ms, 10 % more"},
-                                                 tags=["timing"]))}
-    flipped = {"lec": glue_notebook(glue_cell({"a": "took 1.2 times as long as NumPy", "b": "took 12 ms, 3 % more"},
-                                              tags=["timing"]))}
+    first = {
+        "lec": glue_notebook(
+            glue_cell({"a": "ran 2.1 times as fast as NumPy", "b": "took 12 ms, 3 % more"}, tags=["timing"])
+        )
+    }
+    same_words = {
+        "lec": glue_notebook(
+            glue_cell({"a": "ran 1.9 times as fast as NumPy", "b": "took 9.5 ms, 10 % more"}, tags=["timing"])
+        )
+    }
+    flipped = {
+        "lec": glue_notebook(
+            glue_cell({"a": "took 1.2 times as long as NumPy", "b": "took 12 ms, 3 % more"}, tags=["timing"])
+        )
+    }
     assert check_determinism.verdict_flips(first, same_words) == []
     (flip,) = check_determinism.verdict_flips(first, flipped)
     assert flip.startswith("lec, a:") and "as fast as" in flip and "as long as" in flip

@@ -264,15 +264,25 @@ def test_small_grid_threads(values):
 
 def test_comparisons_are_interleaved_and_tagged(lecture):
     lec = lecture(LECTURE)
-    for snippet in ["grid_cmp = lu.compare(", "core_cmp = lu.compare(", "cos_cmp = lu.compare(",
-                    "map_cmp = lu.compare(", "small_cmp = lu.compare(", "block_cmp = lu.compare(",
-                    "numexpr_max_cmp = lu.compare("]:
+    for snippet in [
+        "grid_cmp = lu.compare(",
+        "core_cmp = lu.compare(",
+        "cos_cmp = lu.compare(",
+        "map_cmp = lu.compare(",
+        "small_cmp = lu.compare(",
+        "block_cmp = lu.compare(",
+        "numexpr_max_cmp = lu.compare(",
+    ]:
         cell = lec.cell(snippet)
         assert "timing" in tags(cell), snippet
     assert "with lu.one_core():" in source(lec.cell("core_cmp = lu.compare("))
     # a pause before each sample, so that a spinning pool is not charged to the next version
-    for snippet in ["grid_cmp = lu.compare(", "small_cmp = lu.compare(", "core_cmp = lu.compare(",
-                    "numexpr_max_cmp = lu.compare("]:
+    for snippet in [
+        "grid_cmp = lu.compare(",
+        "small_cmp = lu.compare(",
+        "core_cmp = lu.compare(",
+        "numexpr_max_cmp = lu.compare(",
+    ]:
         assert "pause=PAUSE" in source(lec.cell(snippet)), snippet
     assert "numba.set_num_threads(threads)" in source(lec.cell("def numba_threads("))
     # the table a reader ranks by shows the verdict and interval of every version

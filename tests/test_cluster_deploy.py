@@ -17,9 +17,23 @@ def values(lecture):
 
 
 def test_checks_ran(lecture):
-    for name in ["workers-reached", "cluster-equals-serial", "dask-retry", "worker-blas", "limit-in-worker",
-                 "raised-threads", "extra-workers-stopped", "dask-stopped", "job-script", "array-seeds",
-                 "ray-retry", "ray-omp", "ex-node", "ex-late", "nothing-left"]:
+    for name in [
+        "workers-reached",
+        "cluster-equals-serial",
+        "dask-retry",
+        "worker-blas",
+        "limit-in-worker",
+        "raised-threads",
+        "extra-workers-stopped",
+        "dask-stopped",
+        "job-script",
+        "array-seeds",
+        "ray-retry",
+        "ray-omp",
+        "ex-node",
+        "ex-late",
+        "nothing-left",
+    ]:
         lecture(LECTURE).checked(name)
 
 

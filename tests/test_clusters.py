@@ -38,8 +38,13 @@ def test_no_process_outlives_the_lecture(lecture, values):
 
 def test_every_cluster_and_pool_is_shut_down(lecture):
     text = "\n".join(source(c) for c in lecture(LECTURE).code_cells)
-    for stop in ["cluster.stop_cluster_sync()", "rc.close()", "client.close()", "local_cluster.close()",
-                 "spawn_pool.shutdown()"]:
+    for stop in [
+        "cluster.stop_cluster_sync()",
+        "rc.close()",
+        "client.close()",
+        "local_cluster.close()",
+        "spawn_pool.shutdown()",
+    ]:
         assert stop in text, stop
 
 
@@ -59,8 +64,12 @@ def test_parallel_results_were_checked_against_serial(lecture):
     ]:
         lecture(LECTURE).cell(snippet)
     # lu.compare checks every version against its baseline before timing it (exactly, rtol=0).
-    for snippet in ["loo_cmp = lu.compare(", "sched_cmp = lu.compare(", "scatter_cmp = lu.compare(",
-                    "sklearn_cmp = lu.compare("]:
+    for snippet in [
+        "loo_cmp = lu.compare(",
+        "sched_cmp = lu.compare(",
+        "scatter_cmp = lu.compare(",
+        "sklearn_cmp = lu.compare(",
+    ]:
         assert "rtol=0" in source(lecture(LECTURE).cell(snippet)), snippet
 
 

@@ -10,6 +10,8 @@ from conftest import ROOT
 from notebooks import read_pins
 
 PYTHON = "3.11"
+
+
 def test_environment_yml_installs_requirements_txt_and_pins_nothing_itself():
     # conda runs pip from the environment file's folder, so the relative path names the
     # requirements.txt beside it. Any pin written here would be a second copy that drifts.

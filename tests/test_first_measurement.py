@@ -58,8 +58,15 @@ def test_temporaries_are_the_four_full_arrays(lecture, values):
 
 def test_compilation_claims(values):
     assert values["numba-compile-ratio"] > 1  # "times as long, because it includes the compilation"
-    for name in ["numba-first-call", "numba-run", "float32-first-call", "float32-run",
-                 "cache-start", "cache-first-process", "cache-second-process"]:
+    for name in [
+        "numba-first-call",
+        "numba-run",
+        "float32-first-call",
+        "float32-run",
+        "cache-start",
+        "cache-first-process",
+        "cache-second-process",
+    ]:
         assert values[name].split()[-1] in {"s", "ms", "µs", "ns"}, name
 
 

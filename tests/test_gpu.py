@@ -41,9 +41,20 @@ def bench():
 
 def synthetic_record():
     """A complete file, as the script writes it. Synthetic test data, not a measurement."""
+
     def entry(benchmark, version, device, median, dtype="float32", threads=None):
-        return {"benchmark": benchmark, "version": version, "device": device, "dtype": dtype, "size": 64,
-                "threads": threads, "median_s": median, "min_s": median * 0.9, "repeat": 3, "first_call_s": median}
+        return {
+            "benchmark": benchmark,
+            "version": version,
+            "device": device,
+            "dtype": dtype,
+            "size": 64,
+            "threads": threads,
+            "median_s": median,
+            "min_s": median * 0.9,
+            "repeat": 3,
+            "first_call_s": median,
+        }
 
     return {
         "device_name": "Synthetic test device (not a measurement)",
@@ -87,8 +98,10 @@ def test_reader_rejects_a_file_without_provenance_and_names_the_fields(tmp_path)
             assert field in message, f"{field} not named in: {message}"
 
 
-@pytest.mark.parametrize("field", ["device_name", "driver_version", "cuda_version", "library_versions",
-                                   "date_utc", "machine", "command", "results"])
+@pytest.mark.parametrize(
+    "field",
+    ["device_name", "driver_version", "cuda_version", "library_versions", "date_utc", "machine", "command", "results"],
+)
 def test_reader_names_each_missing_field(tmp_path, field):
     data = synthetic_record()
     del data[field]
@@ -100,12 +113,15 @@ def test_reader_names_each_missing_field(tmp_path, field):
         lu.load_recorded_results(write(tmp_path, data))
 
 
-@pytest.mark.parametrize("section, key, named", [
-    ("library_versions", "torch", "library_versions.torch"),
-    ("library_versions", "jax", "library_versions.jax"),
-    ("machine", "cpu_model", "machine.cpu_model"),
-    ("machine", "cpu_cores", "machine.cpu_cores"),
-])
+@pytest.mark.parametrize(
+    "section, key, named",
+    [
+        ("library_versions", "torch", "library_versions.torch"),
+        ("library_versions", "jax", "library_versions.jax"),
+        ("machine", "cpu_model", "machine.cpu_model"),
+        ("machine", "cpu_cores", "machine.cpu_cores"),
+    ],
+)
 def test_reader_names_missing_nested_fields(tmp_path, section, key, named):
     data = synthetic_record()
     del data[section][key]
@@ -152,8 +168,10 @@ def test_recorded_file_in_the_repository_has_provenance():
 
 
 def test_importing_the_script_runs_nothing():
-    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'scripts')!r}); import gpu_bench; "
-            "assert not {'torch', 'jax'} & set(sys.modules), sorted(sys.modules)")
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'scripts')!r}); import gpu_bench; "
+        "assert not {'torch', 'jax'} & set(sys.modules), sorted(sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 
@@ -163,8 +181,9 @@ def test_script_refuses_to_run_without_a_cuda_gpu(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA GPU: the script would run the benchmarks")
     output = tmp_path / "gpu_results.json"
-    result = subprocess.run([sys.executable, str(BENCH), "--output", str(output)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--output", str(output)], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "no CUDA GPU" in result.stderr and "Nothing was written" in result.stderr
     assert not output.exists()
@@ -237,7 +256,7 @@ def test_computing_f_consumes_bytes_more_slowly_than_reading_them(values):
 
 def test_plain_maximum_reads_main_memory_not_the_cache(lecture, values):
     # "the plain maximum ... of X MiB, R times the last-level cache (L MiB) and so read from main memory"
-    lecture(LECTURE).checked("llc")   # the cache size is the machine's, not the page's 32 MiB guess
+    lecture(LECTURE).checked("llc")  # the cache size is the machine's, not the page's 32 MiB guess
     # "its fastest CPU version consumed only X GB/s of input (R times the last-level cache)"
     assert values["r2-llc-ratio"] > 0
     assert values["stream-llc-ratio"] >= 4
@@ -323,7 +342,7 @@ def test_gain_over_numpy_is_split_into_code_and_threads(values):
     # "Its first call compiled again, for one thread ...: it took X." A compile, not a call.
     assert values["tc-one-thread-first-seconds"] > 20 * values["tc-one-thread-median-seconds"]
     assert values["tc-one-thread-first"].split()[-1] in UNITS_TIME
-    assert values["tc-one-thread-misses"] >= 1   # "(a new cache miss)"
+    assert values["tc-one-thread-misses"] >= 1  # "(a new cache miss)"
     # "On one thread (it kept X cores busy), torch.compile ran ... NumPy: that is what its code is worth"
     record = values["tc-one-thread-verdict"]
     assert (record["version"], record["baseline"]) == ("torch.compile (cpu), 1 thread", "NumPy")
@@ -391,7 +410,7 @@ def test_growth_is_worded_per_version_from_its_own_factor(values, key):
     growth, text = values[f"growth-{key}"], values[f"growth-{key}-text"]
     fit_factor = values[f"growth-{key}-fit-factor"]
     assert math.isfinite(growth) and growth > 0
-    if math.isfinite(fit_factor):   # the same fit as the exercise's solution
+    if math.isfinite(fit_factor):  # the same fit as the exercise's solution
         assert fit_factor == pytest.approx(values[f"fit-{key}-factor"], rel=1e-6)
     if 0.5 <= growth <= 20 and fit_factor <= 4:
         share = min(1.0, max(0.0, (16 - growth) / 15))
@@ -467,11 +486,24 @@ def test_result_checks_are_in_the_lecture(lecture):
 
 
 TIMING_CELLS = [
-    "returned = time_without_waiting(", "lu.glue(\"dispatch-factor\"", "precision = lu.compare(",
-    "precision.glue(\"f64-numpy\"", "LINK_GB_S, link_source = ", "f_cpu = lu.compare(", "break_even = pd.DataFrame(",
-    "def copy_verdict(", "fusion = lu.compare(", "fusion.glue(\"compiled-vs-eager\"", "sweep[n] = lu.compare(",
-    "fig = lu.scaling_plot(", "rate = flops / mm_cpu.median", "def copy_can_pay(", "fits[label] = ",
-    "def fit_clause(", "one_thread = lu.compare(", "one_thread.glue(\"tc-one-thread\"",
+    "returned = time_without_waiting(",
+    'lu.glue("dispatch-factor"',
+    "precision = lu.compare(",
+    'precision.glue("f64-numpy"',
+    "LINK_GB_S, link_source = ",
+    "f_cpu = lu.compare(",
+    "break_even = pd.DataFrame(",
+    "def copy_verdict(",
+    "fusion = lu.compare(",
+    'fusion.glue("compiled-vs-eager"',
+    "sweep[n] = lu.compare(",
+    "fig = lu.scaling_plot(",
+    "rate = flops / mm_cpu.median",
+    "def copy_can_pay(",
+    "fits[label] = ",
+    "def fit_clause(",
+    "one_thread = lu.compare(",
+    'one_thread.glue("tc-one-thread"',
     "def growth_clause(",
 ]
 

@@ -9,8 +9,9 @@ bug in the exercise), never speed.
 """
 
 import pytest
-from conftest import source, tags, text_output
 from test_lectures import DURATION
+
+from conftest import source, tags, text_output
 
 LECTURE = "gpu_kernels"
 
@@ -37,9 +38,19 @@ def on_gpu(values):
 def test_checks_ran(lecture):
     # Each hidden check compares a kernel's answer with NumPy's (or reads Numba's source) before
     # the prose reports it.
-    for name in ["float32-types", "map-kernel", "out-of-bounds", "cuda-reduce", "fused-kernel",
-                 "launch-independent", "coverage", "max-kernel", "ex-segments", "ex-reset-bug",
-                 "no-recorded-kernel-timings"]:
+    for name in [
+        "float32-types",
+        "map-kernel",
+        "out-of-bounds",
+        "cuda-reduce",
+        "fused-kernel",
+        "launch-independent",
+        "coverage",
+        "max-kernel",
+        "ex-segments",
+        "ex-reset-bug",
+        "no-recorded-kernel-timings",
+    ]:
         lecture(LECTURE).checked(name)
 
 
@@ -155,7 +166,8 @@ def test_x_on_columns_touches_fewer_memory_segments(values):
 def test_the_admonition_says_where_the_kernels_ran(values):
     sentence = values["where-sentence"]
     assert sentence == "The Numba kernels ran on this build's GPU." or (
-        "simulator" in sentence and f"{values['n']} x {values['n']}" in sentence)
+        "simulator" in sentence and f"{values['n']} x {values['n']}" in sentence
+    )
     if values["cupy-source-compiled"]:
         assert values["cupy-source-check"].startswith("compiled as C++")
     else:
@@ -172,7 +184,8 @@ def test_no_simulator_time_is_shown(lecture, values):
     if "simulator" in values["where-sentence"]:
         assert text_output(comparison).strip() == "Not run: this machine has no GPU."
         assert text_output(page.cell("cupy_fused = float(")).strip() == (
-            "CuPy kernels not run: this machine has no GPU with CuPy")
+            "CuPy kernels not run: this machine has no GPU with CuPy"
+        )
         assert not any(DURATION.search(text_output(c)) for c in page.code_cells)
 
 

@@ -83,8 +83,11 @@ def test_bandwidth_ceilings_are_the_best_of_both_measurements(values):
         triad, sweep = values[f"bw-{which}-triad"], values[f"bw-{which}-sweep"]
         assert values[f"bw-{which}"] == pytest.approx(max(triad, sweep)), which
     # "the two measurements differ by up to X of the ceiling"
-    gaps = [abs(values[f"bw-{w}-triad"] - values[f"bw-{w}-sweep"]) / values[f"bw-{w}"] for w in ["one", "all"]
-            if values[f"bw-{w}-sweep"] > 0]
+    gaps = [
+        abs(values[f"bw-{w}-triad"] - values[f"bw-{w}-sweep"]) / values[f"bw-{w}"]
+        for w in ["one", "all"]
+        if values[f"bw-{w}-sweep"] > 0
+    ]
     assert values["bw-gap"] == pytest.approx(max(gaps))
 
 
@@ -96,7 +99,6 @@ def test_cache_scaling_against_memory(values):
     assert record["version"] == "Numba prange on {} threads".format(values["numba-threads"])
     assert record["baseline"] == "Numba on 1 thread"
     assert record["verdict"] == "faster", values["cache-threads"]  # Summary: "cache bandwidth grows with the cores"
-
 
 
 def test_littles_law(values):

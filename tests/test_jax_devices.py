@@ -20,23 +20,34 @@ def values(lecture):
 
 
 def test_checks_ran(lecture):
-    for name in ["pmap-docstring", "shards", "explicit-default", "sharded-max", "collectives",
-                 "memory", "xla-partitions", "mmap-sizes", "mallopt", "manual-max", "ppermute",
-                 "fold-in-collides"]:
+    for name in [
+        "pmap-docstring",
+        "shards",
+        "explicit-default",
+        "sharded-max",
+        "collectives",
+        "memory",
+        "xla-partitions",
+        "mmap-sizes",
+        "mallopt",
+        "manual-max",
+        "ppermute",
+        "fold-in-collides",
+    ]:
         lecture(LECTURE).checked(name)
 
 
 def test_devices_are_configured_before_anything_runs(lecture):
     first = source(lecture(LECTURE).code_cells[0])
     assert 'jax.config.update("jax_num_cpu_devices", 4)' in first
-    assert "delete these two lines" in first                  # the line a GPU user removes is marked
+    assert "delete these two lines" in first  # the line a GPU user removes is marked
     assert "jnp." not in first and "lecture_utils" not in first
 
 
 def test_sizes_follow_the_device_count(lecture, values):
     code = "\n".join(source(c) for c in lecture(LECTURE).code_cells)
     assert "n_devices = jax.device_count()" in code
-    assert "assert n_devices ==" not in code                 # runs on 1, 2, 4 or 8 devices
+    assert "assert n_devices ==" not in code  # runs on 1, 2, 4 or 8 devices
     assert values["grid-n"] % values["n-devices"] == 0
     assert values["shard-length"] == values["grid-n"] // values["n-devices"]
 

@@ -163,7 +163,7 @@ def test_result_checks_are_in_the_lecture(lecture):
         "np.testing.assert_allclose(float(grid_max_padded(n))",
         "np.testing.assert_allclose(float(df_dx(x0, y0)), by_hand",
         "lu.timeit(jax.jit(lambda x, y: f(x, y)), X, Y",
-        'assert xla_bytes == 3 * X.nbytes',
+        "assert xla_bytes == 3 * X.nbytes",
     ]:
         assert any(snippet in text for text in code), f"no code cell contains {snippet!r}"
 
@@ -194,8 +194,9 @@ def test_what_the_prose_shows(lecture):
     assert "speed ratio" in one_core and "verdict" not in one_core and "first call" not in one_core
     assert "JAX without jit" in one_core
     # The CPU section measures the CPU backend on any machine.
-    assert 'X, Y = jax.device_put(X_np, cpu), jax.device_put(Y_np, cpu)' in source(
-        lec.cell('cpu = jax.devices("cpu")[0]'))
+    assert "X, Y = jax.device_put(X_np, cpu), jax.device_put(Y_np, cpu)" in source(
+        lec.cell('cpu = jax.devices("cpu")[0]')
+    )
     parts = text_output(lec.cell("cos1 = lu.compare"))
     assert "verdict" in parts and "first call" not in parts
     # The dispatch timing is a table, not a sentence the prose repeats.

@@ -55,7 +55,10 @@ def test_jit_keeps_two_n_squared_temporaries_in_every_version(values):
     assert values["same-hlo-vmap"] is True and values["same-hlo-broadcast"] is True
     assert values["jit-temp-bytes"] == values["mesh-bytes"]
     # "30.5 MiB of temporaries: 2 arrays of N x N float32 values"
-    assert values["jit-temp-arrays"] == 2 and values["jit-temp-arrays"] * n_square_bytes(values) == values["jit-temp-bytes"]
+    assert (
+        values["jit-temp-arrays"] == 2
+        and values["jit-temp-arrays"] * n_square_bytes(values) == values["jit-temp-bytes"]
+    )
     assert values["n-square-fusions"] == 2
 
 
@@ -166,7 +169,7 @@ def test_result_checks_are_in_the_lecture(lecture):
     for snippet in [
         "np.testing.assert_allclose(by_cond, expected",
         "np.testing.assert_allclose(fixed_point, x_py",
-        "np.testing.assert_allclose(loops.timing(\"lax.fori_loop\").result, loop_reference",
+        'np.testing.assert_allclose(loops.timing("lax.fori_loop").result, loop_reference',
         "np.testing.assert_array_equal(values_vmap, values_mesh)",
         "assert X.nbytes + Y.nbytes == 2 * N * N * 4",
         "np.testing.assert_allclose(by_columns(matrix), col_reference",

@@ -441,7 +441,9 @@ def test_cpu_use_counts_running_child_processes_only_when_asked():
     import sys
 
     def spinning_child():
-        child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 5\nwhile time.time() < end: pass"])
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time\nend = time.time() + 5\nwhile time.time() < end: pass"]
+        )
         time.sleep(0.3)  # let it start spinning
         return child
 
@@ -460,7 +462,9 @@ def test_compare_and_timeit_count_a_live_child_only_when_asked():
     import subprocess
     import sys
 
-    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 8\nwhile time.time() < end: pass"])
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.time() + 8\nwhile time.time() < end: pass"]
+    )
     try:
         time.sleep(0.3)  # let it start spinning
         versions = {"sleep": lambda: time.sleep(0.02), "sleep too": lambda: time.sleep(0.02)}
@@ -516,7 +520,12 @@ def test_numpy_blas_picks_numpys_copy_among_several_and_says_when_it_cannot():
 
     numpy_libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
     ours = {"user_api": "blas", "internal_api": "openblas", "version": "x", "filepath": str(numpy_libs / "libblas.so")}
-    scipys = {"user_api": "blas", "internal_api": "openblas", "version": "y", "filepath": "/elsewhere/scipy.libs/libblas.so"}
+    scipys = {
+        "user_api": "blas",
+        "internal_api": "openblas",
+        "version": "y",
+        "filepath": "/elsewhere/scipy.libs/libblas.so",
+    }
     assert lu.numpy_blas([scipys, ours]) is ours
     with pytest.raises(LookupError, match="no BLAS library is loaded"):
         lu.numpy_blas([{"user_api": "openmp", "filepath": "/x/libgomp.so"}])
@@ -675,11 +684,12 @@ def rounds_order(names, rounds):
     def version(name):
         return lambda: (order.append(name), time.sleep(0.001))[1]
 
-    cmp = lu.compare({n: version(n) for n in names}, sample_time=0.0005, max_time=0.01,
-                     min_rounds=rounds, max_rounds=rounds)
+    cmp = lu.compare(
+        {n: version(n) for n in names}, sample_time=0.0005, max_time=0.01, min_rounds=rounds, max_rounds=rounds
+    )
     assert cmp.rounds == rounds and all(t.number == 1 for t in cmp.timings)
-    timed = order[2 * len(names):]  # after one first call and one calibration call each
-    return [timed[r * len(names):(r + 1) * len(names)] for r in range(rounds)]
+    timed = order[2 * len(names) :]  # after one first call and one calibration call each
+    return [timed[r * len(names) : (r + 1) * len(names)] for r in range(rounds)]
 
 
 def test_compare_times_every_version_once_per_round_in_shuffled_orders():
@@ -706,8 +716,12 @@ def test_compare_calibrates_samples_to_last_long_enough():
 
 def test_compare_passes_arguments_to_lambdas_and_closures():
     offset = 10
-    cmp = lu.compare({"add": lambda x, y=0: x + y + offset, "np.add": lambda x, y=0: np.add(x, y) + offset},
-                     np.arange(5), y=1, max_time=0.05)
+    cmp = lu.compare(
+        {"add": lambda x, y=0: x + y + offset, "np.add": lambda x, y=0: np.add(x, y) + offset},
+        np.arange(5),
+        y=1,
+        max_time=0.05,
+    )
     assert cmp.timing("np.add").result.tolist() == [11, 12, 13, 14, 15]
 
 
@@ -883,8 +897,11 @@ def test_verdict_record_round_trips_and_is_plain_data():
 
 @pytest.mark.parametrize(
     "ratio, low, high, threshold, message",
-    [(2.0, 2.1, 2.3, 0.05, "low <= ratio <= high"), (-1.0, -2, 0, 0.05, "positive finite"),
-     (1.0, 0.9, 1.1, 0.0, "threshold must be between")],
+    [
+        (2.0, 2.1, 2.3, 0.05, "low <= ratio <= high"),
+        (-1.0, -2, 0, 0.05, "positive finite"),
+        (1.0, 0.9, 1.1, 0.0, "threshold must be between"),
+    ],
 )
 def test_verdict_rejects_impossible_numbers(ratio, low, high, threshold, message):
     with pytest.raises(ValueError, match=message):
@@ -908,8 +925,16 @@ def test_comparison_glue_puts_words_ratio_and_record_on_the_page(monkeypatch):
 def test_format_table_shows_a_comparison_with_intervals_and_verdicts():
     cmp = lu.compare({"once": sort_work(), "twice": lambda w=sort_work(): (w(), w())[1]}, max_time=0.1)
     text = lu.format_table(cmp)
-    assert list(text.columns) == ["median", "fastest", "spread", "runs", "first call", "busy cores",
-                                  "speed ratio [95 % interval]", "verdict"]
+    assert list(text.columns) == [
+        "median",
+        "fastest",
+        "spread",
+        "runs",
+        "first call",
+        "busy cores",
+        "speed ratio [95 % interval]",
+        "verdict",
+    ]
     assert text.loc["once", "verdict"] == "baseline"
     assert text.loc["twice", "verdict"].endswith("times as long")
     assert text.loc["twice", "speed ratio [95 % interval]"].startswith("0.")

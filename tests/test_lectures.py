@@ -73,8 +73,9 @@ def stderr_problems(cells: list[dict], allowed: list[tuple[str, str]] = ()) -> l
     patterns = [re.compile(regex) for regex, _why in allowed]
     problems = []
     for number, cell in code_cells(cells):
-        unexpected = [line for line in stderr(cell).splitlines()
-                      if line.strip() and not any(p.fullmatch(line) for p in patterns)]
+        unexpected = [
+            line for line in stderr(cell).splitlines() if line.strip() and not any(p.fullmatch(line) for p in patterns)
+        ]
         if unexpected:
             problems.append(f"{where(number, cell)} wrote to stderr: " + "\n".join(unexpected)[:500])
     return problems
@@ -93,8 +94,11 @@ def output_texts(out: dict) -> list[str]:
     it under application/papermill.record/text/*, for the page) and an error's traceback."""
     if out["output_type"] == "error":
         return [out.get("evalue", ""), *out.get("traceback", [])]
-    glued = [joined(value) for mime, value in out.get("data", {}).items()
-             if mime.startswith("application/papermill.record/text/")]
+    glued = [
+        joined(value)
+        for mime, value in out.get("data", {}).items()
+        if mime.startswith("application/papermill.record/text/")
+    ]
     return shown_texts(out) + glued
 
 
@@ -105,7 +109,7 @@ def local_path_problems(cells: list[dict]) -> list[str]:
         for out in cell.get("outputs", []):
             for text in output_texts(out):
                 if match := LOCAL_PATH.search(text):
-                    context = text[max(0, match.start() - 60):match.end() + 60]
+                    context = text[max(0, match.start() - 60) : match.end() + 60]
                     problems.append(f"{where(number, cell)} shows a local path: ...{context}...")
     return problems
 
@@ -122,8 +126,11 @@ def untagged_timing_cells(cells: list[dict]) -> list[str]:
 
 def verdict_records(glued: dict) -> dict[str, dict]:
     """{K: record} for every glued `K-verdict` that is a verdict record."""
-    return {name.removesuffix("-verdict"): value for name, value in glued.items()
-            if isinstance(value, dict) and value.get("kind") == "verdict" and name.endswith("-verdict")}
+    return {
+        name.removesuffix("-verdict"): value
+        for name, value in glued.items()
+        if isinstance(value, dict) and value.get("kind") == "verdict" and name.endswith("-verdict")
+    }
 
 
 def verdict_problems(glued: dict) -> list[str]:
@@ -157,10 +164,13 @@ def verdict_problems(glued: dict) -> list[str]:
 def unrecorded_verdicts(glued: dict) -> list[str]:
     """Glued texts that state a speed verdict without the phrase of any of the lecture's verdict records."""
     phrases = [record.get("phrase") for record in verdict_records(glued).values()]
-    return [f"{name}: {value!r} states a speed verdict that no verdict record made"
-            for name, value in glued.items()
-            if isinstance(value, str) and SPEED_VERDICT.search(value)
-            and not any(isinstance(p, str) and p in value for p in phrases)]
+    return [
+        f"{name}: {value!r} states a speed verdict that no verdict record made"
+        for name, value in glued.items()
+        if isinstance(value, str)
+        and SPEED_VERDICT.search(value)
+        and not any(isinstance(p, str) and p in value for p in phrases)
+    ]
 
 
 def image_alt_problems(html: str) -> list[str]:
@@ -249,8 +259,13 @@ def test_every_image_has_alt_text(site, name):
 
 
 def cell(code="x = 1", outputs=(), cell_tags=(), execution_count=1):
-    return {"cell_type": "code", "source": code, "metadata": {"tags": list(cell_tags)},
-            "execution_count": execution_count, "outputs": list(outputs)}
+    return {
+        "cell_type": "code",
+        "source": code,
+        "metadata": {"tags": list(cell_tags)},
+        "execution_count": execution_count,
+        "outputs": list(outputs),
+    }
 
 
 def stream(text, name="stdout"):
@@ -271,7 +286,8 @@ def test_execution_check_finds_errors_and_cells_that_did_not_run():
     assert execution_problems([cell(), {"cell_type": "markdown", "source": "text"}]) == []
     error = {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": []}
     assert execution_problems([cell(), cell("boom()", [error])]) == [
-        "cell 1 ('boom()') shows an error: ValueError: bad"]
+        "cell 1 ('boom()') shows an error: ValueError: bad"
+    ]
     assert execution_problems([cell(execution_count=None)]) == ["cell 0 ('x = 1') did not run"]
 
 
@@ -285,9 +301,13 @@ def test_stderr_check_finds_stderr_and_honours_the_allow_list():
 
 def test_local_path_check_looks_at_streams_results_displays_and_glued_values():
     assert local_path_problems([cell(outputs=[stream("1.5 ms\n"), result("array([1, 2])")])]) == []
-    for out in [stream("saved to /tmp/abc/x.npy\n"), stream("/home/me\n", name="stderr"),
-                result("PosixPath('/work/base/lectures')"), result("<b>/Users/me</b>", "display_data", "text/html"),
-                result(f"'{ROOT}/lectures'", "display_data", "application/papermill.record/text/plain")]:
+    for out in [
+        stream("saved to /tmp/abc/x.npy\n"),
+        stream("/home/me\n", name="stderr"),
+        result("PosixPath('/work/base/lectures')"),
+        result("<b>/Users/me</b>", "display_data", "text/html"),
+        result(f"'{ROOT}/lectures'", "display_data", "application/papermill.record/text/plain"),
+    ]:
         assert len(local_path_problems([cell(outputs=[out])])) == 1, out
 
 
@@ -297,9 +317,13 @@ def test_timing_check_finds_untagged_cells_that_show_durations():
         assert untagged_timing_cells([cell(outputs=[stream(shown)], cell_tags=["timing"])]) == [], shown
     table = result("           median\nNumba    3.2 ms", "display_data")
     assert untagged_timing_cells([cell("show(t)", [table])]) == [
-        "cell 0 ('show(t)') shows the duration '3.2 ms' but is not tagged timing"]
-    styler = {"output_type": "execute_result", "metadata": {},
-              "data": {"text/plain": "<Styler at 0x7f>", "text/html": "<td>3.2 ms</td>"}}
+        "cell 0 ('show(t)') shows the duration '3.2 ms' but is not tagged timing"
+    ]
+    styler = {
+        "output_type": "execute_result",
+        "metadata": {},
+        "data": {"text/plain": "<Styler at 0x7f>", "text/html": "<td>3.2 ms</td>"},
+    }
     assert len(untagged_timing_cells([cell(outputs=[styler])])) == 1
     glued_time = result("'3.2 ms'", "display_data", "application/papermill.record/text/plain")
     assert untagged_timing_cells([cell(outputs=[glued_time])]) == []  # glued for the page, not shown by the cell
@@ -317,7 +341,8 @@ def test_verdict_check_finds_an_edited_record():
     glued = glued_verdict()
     glued["numba-verdict"] = {**glued["numba-verdict"], "phrase": "ran 3.0 times as fast as NumPy"}
     assert verdict_problems(glued) == [
-        "numba-verdict: phrase 'ran 3.0 times as fast as NumPy', its numbers say 'ran 2.1 times as fast as NumPy'"]
+        "numba-verdict: phrase 'ran 3.0 times as fast as NumPy', its numbers say 'ran 2.1 times as fast as NumPy'"
+    ]
     glued = glued_verdict()
     glued["numba-verdict"] = {**glued["numba-verdict"], "verdict": "slower"}
     assert len(verdict_problems(glued)) == 1
@@ -332,7 +357,8 @@ def test_verdict_check_finds_an_edited_record():
 def test_verdict_check_finds_words_or_ratio_that_differ_from_the_record():
     glued = {**glued_verdict(), "numba": "ran 2.5 times as fast as NumPy"}
     assert verdict_problems(glued) == [
-        "numba: glued 'ran 2.5 times as fast as NumPy', its record says 'ran 2.1 times as fast as NumPy'"]
+        "numba: glued 'ran 2.5 times as fast as NumPy', its record says 'ran 2.1 times as fast as NumPy'"
+    ]
     assert len(verdict_problems({**glued_verdict(), "numba-ratio": 2.2})) == 1
     missing = glued_verdict()
     del missing["numba"], missing["numba-ratio"]
@@ -341,10 +367,16 @@ def test_verdict_check_finds_words_or_ratio_that_differ_from_the_record():
 
 
 def test_verdict_sentences_without_a_record_are_found():
-    for sentence in ["Numba ran 2.5 times as fast as NumPy.", "JAX was 1.3 times faster than NumPy",
-                     "it took 2.0 times as long", "slower than the loop", "showed no measurable difference"]:
+    for sentence in [
+        "Numba ran 2.5 times as fast as NumPy.",
+        "JAX was 1.3 times faster than NumPy",
+        "it took 2.0 times as long",
+        "slower than the loop",
+        "showed no measurable difference",
+    ]:
         assert unrecorded_verdicts({**glued_verdict(), "sentence": sentence}) == [
-            f"sentence: {sentence!r} states a speed verdict that no verdict record made"]
+            f"sentence: {sentence!r} states a speed verdict that no verdict record made"
+        ]
     assert unrecorded_verdicts({"count": 3, "fig": "<Figure size 640x480 with 1 Axes>", "t": "1.2 ms"}) == []
 
 
@@ -355,12 +387,18 @@ def test_alt_text_check_finds_missing_file_name_and_short_alt_text():
     for img, problem in [
         ('<img src="../_images/5a4a.png">', "<img src='../_images/5a4a.png'> has no alt text"),
         ('<img src="a.png" alt="  ">', "<img src='a.png'> has no alt text"),
-        ('<img src="../_images/5a4a.png" alt="../_images/5a4a.png">',
-         "<img src='../_images/5a4a.png'> has a file name as alt text: '../_images/5a4a.png'"),
-        ('<img src="x/plot.svg" alt="The figure plot.svg, drawn by the build">',
-         "<img src='x/plot.svg'> has a file name as alt text: 'The figure plot.svg, drawn by the build'"),
-        ('<img src="../_images/a.png" alt="A line plot.">',
-         "<img src='../_images/a.png'> has alt text of fewer than 5 words: 'A line plot.'"),
+        (
+            '<img src="../_images/5a4a.png" alt="../_images/5a4a.png">',
+            "<img src='../_images/5a4a.png'> has a file name as alt text: '../_images/5a4a.png'",
+        ),
+        (
+            '<img src="x/plot.svg" alt="The figure plot.svg, drawn by the build">',
+            "<img src='x/plot.svg'> has a file name as alt text: 'The figure plot.svg, drawn by the build'",
+        ),
+        (
+            '<img src="../_images/a.png" alt="A line plot.">',
+            "<img src='../_images/a.png'> has alt text of fewer than 5 words: 'A line plot.'",
+        ),
     ]:
         assert image_alt_problems(f"<p>{img}</p><img src='../_images/b.png' alt='{sentence}'>") == [problem], img
     assert image_alt_problems('<img src="../_static/images/logo_colab.png" alt="Colab logo">') == []  # an icon

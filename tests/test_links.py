@@ -24,9 +24,16 @@ def check_links(folder: Path) -> tuple[list[dict], list[str]]:
     with serve_directory(folder) as url:
         result = subprocess.run(
             [str(LINKCHECKER), "-f", str(CONFIG), "-o", "csv", "-v", "--no-robots", f"{url}/index.html"],
-            capture_output=True, text=True, timeout=600,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
-    rows = list(csv.DictReader(io.StringIO("".join(l + "\n" for l in result.stdout.splitlines() if not l.startswith("#"))), delimiter=";"))
+    rows = list(
+        csv.DictReader(
+            io.StringIO("".join(line + "\n" for line in result.stdout.splitlines() if not line.startswith("#"))),
+            delimiter=";",
+        )
+    )
     assert rows, f"LinkChecker checked nothing:\n{result.stderr[-2000:]}"
     internal = [r for r in rows if r["url"].startswith(url)]
     external = sorted({r["url"] for r in rows if not r["url"].startswith(url)})
@@ -48,4 +55,6 @@ def test_checker_reports_broken_links_and_anchors(tmp_path):
 def test_site_has_no_broken_internal_links(site):
     broken, external = check_links(site)
     print(f"{len(external)} external links, not checked (no network in CI):", *external, sep="\n  ")
-    assert not broken, "broken links:\n" + "\n".join(f"{r['urlname']} (in {r['parentname']}): {r['result']} {r['warningstring']}" for r in broken)
+    assert not broken, "broken links:\n" + "\n".join(
+        f"{r['urlname']} (in {r['parentname']}): {r['result']} {r['warningstring']}" for r in broken
+    )

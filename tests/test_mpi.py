@@ -16,8 +16,18 @@ def values(lecture):
 
 
 def test_checks_ran(lecture):
-    for name in ["eager", "ring", "collectives", "mc-identical", "heat-serial", "futures",
-                 "ex-allreduce", "ex-deadlock", "ranks", "no-processes"]:
+    for name in [
+        "eager",
+        "ring",
+        "collectives",
+        "mc-identical",
+        "heat-serial",
+        "futures",
+        "ex-allreduce",
+        "ex-deadlock",
+        "ranks",
+        "no-processes",
+    ]:
         lecture(LECTURE).checked(name)
 
 
@@ -27,18 +37,35 @@ def test_every_program_ran_with_the_ranks_it_was_started_with(values):
         assert run["reported"] in (run["ranks"], None), run
     # Only the two deadlocks were stopped by their timeout, on purpose.
     assert [(r["program"], r["ranks"]) for r in runs if r["reported"] is None] == [
-        ("ring.py", values["timing-ranks"]), ("allgather_by_hand.py", 3)]
+        ("ring.py", values["timing-ranks"]),
+        ("allgather_by_hand.py", 3),
+    ]
     # The rank counts the prose states for each program: hello, the ring fixes and the collectives
     # with 4; the overlap probe with 2; Monte Carlo, the solver's check and the exercise's Allreduce
     # with 1, 2 and 4; the futures pools as 3 ranks (script + 2 workers) and as 1 rank that spawns 2;
     # the hand-made all-gather with 3.
     assert {(r["program"], r["ranks"]) for r in runs} == {
-        ("hello.py", 4), ("waiting.py", 2), ("pingpong.py", 2), ("ring.py", 2), ("ring.py", 4),
+        ("hello.py", 4),
+        ("waiting.py", 2),
+        ("pingpong.py", 2),
+        ("ring.py", 2),
+        ("ring.py", 4),
         ("overlap.py", 2),
-        ("collectives.py", 4), ("pi_mpi.py", 1), ("pi_mpi.py", 2), ("pi_mpi.py", 4),
-        ("heat.py", 1), ("heat.py", 2), ("heat.py", 4), ("pi_futures.py", 3), ("pi_futures.py", 1),
-        ("standardise.py", 1), ("standardise.py", 2), ("standardise.py", 4),
-        ("allgather_by_hand.py", 3), ("allgather_fixed.py", 3)}
+        ("collectives.py", 4),
+        ("pi_mpi.py", 1),
+        ("pi_mpi.py", 2),
+        ("pi_mpi.py", 4),
+        ("heat.py", 1),
+        ("heat.py", 2),
+        ("heat.py", 4),
+        ("pi_futures.py", 3),
+        ("pi_futures.py", 1),
+        ("standardise.py", 1),
+        ("standardise.py", 2),
+        ("standardise.py", 4),
+        ("allgather_by_hand.py", 3),
+        ("allgather_fixed.py", 3),
+    }
     # Strong scaling: every round launched, on each of the two grids, the serial solver (1 rank,
     # --no-halo), the 1-rank solver and 2 ranks; before that, the checks: 1, 2 and 4 ranks, and
     # --no-halo on 1 rank (the serial solver) and on 2 (the broken exchange).
@@ -142,8 +169,9 @@ def test_strong_scaling_records_and_where_the_time_went(values):
     assert values["heat-scaling-large-ratio"] <= 2 * 1.05
     # The small grid, same work in ten times the steps: computation "fell only" (less than on the
     # large grid), communication took a larger share, and the ratio was "only" N.
-    shrink = {g: values[f"heat-{g}-computation-2-s"] / values[f"heat-{g}-computation-serial-s"]
-              for g in ["large", "small"]}
+    shrink = {
+        g: values[f"heat-{g}-computation-2-s"] / values[f"heat-{g}-computation-serial-s"] for g in ["large", "small"]
+    }
     assert shrink["small"] > shrink["large"]
     assert values["heat-small-communication-share"] > values["heat-large-communication-share"]
     assert values["heat-scaling-small-ratio"] < 0.8 * values["heat-scaling-large-ratio"]

@@ -9,9 +9,9 @@ from PIL import Image
 
 from conftest import HTML, toc_files
 
-MAX_IMAGE_BYTES = 500_000     # one figure
-MAX_IMAGE_PIXELS = 2000       # longest side, at the site's 100 dpi
-MAX_PAGE_BYTES = 3_000_000    # the page's HTML plus its own images (theme assets are shared and cached)
+MAX_IMAGE_BYTES = 500_000  # one figure
+MAX_IMAGE_PIXELS = 2000  # longest side, at the site's 100 dpi
+MAX_PAGE_BYTES = 3_000_000  # the page's HTML plus its own images (theme assets are shared and cached)
 
 
 def page_images(doc: str) -> list[Path]:

@@ -32,9 +32,17 @@ def samples(values, name="samples-per-task"):
 
 
 def test_checks_ran(lecture):
-    for name in ["own-generators-reproducible", "fork-parent-draws-the-same", "spawn", "generator-kernel",
-                 "key-reuse-caught", "legacy-keys-not-tracked", "fold-in-not-tracked", "sharding-independent",
-                 "partitionable-program"]:
+    for name in [
+        "own-generators-reproducible",
+        "fork-parent-draws-the-same",
+        "spawn",
+        "generator-kernel",
+        "key-reuse-caught",
+        "legacy-keys-not-tracked",
+        "fold-in-not-tracked",
+        "sharding-independent",
+        "partitionable-program",
+    ]:
         lecture(LECTURE).checked(name)
 
 
@@ -76,7 +84,7 @@ def test_root_plus_id_reuses_streams_across_runs_and_list_seeds_do_not(values):
 
 
 def test_philox_counters_are_positions(values):
-    assert values["philox-shift"] == 4      # one counter step: four 64-bit outputs
+    assert values["philox-shift"] == 4  # one counter step: four 64-bit outputs
 
 
 def test_overlap_bounds_and_the_58_bit_birthday_estimate(values):
@@ -100,8 +108,13 @@ def test_shared_generator_takes_turns_and_own_generators_run_side_by_side(values
     assert values["own-vs-one-ratio"] > values["shared-high"] + 0.3, (values["own-vs-one-ratio"], values["shared-high"])
     # the ratio is given as numbers only: its verdict flips between builds, so no verdict of the shared
     # generator against one thread is glued
-    assert not any(isinstance(v, dict) and v.get("kind") == "verdict" and "sharing" in v["version"]
-                   and v["baseline"] == "one thread" for v in values.values())
+    assert not any(
+        isinstance(v, dict)
+        and v.get("kind") == "verdict"
+        and "sharing" in v["version"]
+        and v["baseline"] == "one thread"
+        for v in values.values()
+    )
     same, runs, order = values["shared-in-order"], values["shared-runs"], values["shared-order"]
     assert 0 <= same <= runs
     assert ("In none of" in order) == (same == 0) and ("In all" in order) == (same == runs)
@@ -127,7 +140,7 @@ def test_results_do_not_depend_on_the_number_of_workers(values):
     # "With a stream per task, 1, 2 and 4 workers all give <pi-serial>, to the last bit."
     assert values["tasks-identical"] is True
     per_worker = [values[f"pi-workers-{w}"] for w in WORKERS]
-    assert len(set(per_worker)) == len(WORKERS)              # changes with the worker count
+    assert len(set(per_worker)) == len(WORKERS)  # changes with the worker count
     assert values["workers-spread-se"] == pytest.approx((max(per_worker) - min(per_worker)) / values["se-total"])
     for estimate in [values["pi-serial"], values["pi-counter"], values["pi-jax"]] + per_worker:
         assert abs(estimate - math.pi) / values["se-total"] < 5
@@ -195,9 +208,9 @@ def test_counter_based_speed_is_decomposed(values):
 def test_jax_keys(values):
     assert values["jax-dtype"] == "float32"
     assert values["jax-reused-limit"] == pytest.approx(4 / math.sqrt(2))
-    assert abs(values["jax-reused"] - values["jax-reused-limit"]) < 0.01     # all points on the diagonal
+    assert abs(values["jax-reused"] - values["jax-reused-limit"]) < 0.01  # all points on the diagonal
     assert values["jax-devices"] == 2
-    assert values["jax-partitionable"] == "on"       # "on by default in this version"
+    assert values["jax-partitionable"] == "on"  # "on by default in this version"
     # "All N are equal": fold_in(root_key, t) is split(root_key, TASKS)[t] for every task
     assert values["fold-in-equals-split"] == values["tasks"]
 
@@ -260,4 +273,6 @@ def test_pools_are_shut_down(lecture):
         text = source(cell)
         for line in text.splitlines():
             if "PoolExecutor(" in line and "import" not in line:
-                assert line.strip().startswith("with ") or ("kept_pool = " in line and "kept_pool.shutdown()" in text), line
+                assert line.strip().startswith("with ") or (
+                    "kept_pool = " in line and "kept_pool.shutdown()" in text
+                ), line

@@ -149,7 +149,7 @@ def test_result_checks_are_in_the_lecture(lecture):
         "np.testing.assert_allclose(ar1_hillis_steele(AR_COEF, e_jax), x_loop, rtol=1e-12, atol=1e-12)",
         "np.testing.assert_allclose(ar1_blocked(AR_COEF, shocks, blocks), x_loop, rtol=1e-12, atol=1e-12)",
         "np.testing.assert_allclose(products, np.cumprod(gross), rtol=1e-10)",
-        "assert list(composition[\"degree\"]) == [2**k for k in range(1, 7)]",
+        'assert list(composition["degree"]) == [2**k for k in range(1, 7)]',
         "np.testing.assert_allclose(linear_recurrence(jnp.asarray(gross)",
         "np.testing.assert_array_equal(running_max, np.maximum.accumulate(walk))",
     ]:
@@ -158,15 +158,27 @@ def test_result_checks_are_in_the_lecture(lecture):
 
 def test_deterministic_tables_are_compared_between_builds(lecture):
     """Not tagged timing, so `make check-determinism` compares them."""
-    for snippet in ["work_depth = pd.DataFrame", "rounds_bound = pd.DataFrame", "composition = pd.DataFrame",
-                    "differences = pd.Series", "scan_bytes = ar1_associative.lower"]:
+    for snippet in [
+        "work_depth = pd.DataFrame",
+        "rounds_bound = pd.DataFrame",
+        "composition = pd.DataFrame",
+        "differences = pd.Series",
+        "scan_bytes = ar1_associative.lower",
+    ]:
         assert "timing" not in tags(lecture(LECTURE).cell(snippet)), snippet
 
 
 def test_busy_cores_do_not_exceed_the_cores(values):
     """A busy-core count above the core count means a sample too short for CPU accounting."""
-    for key in ["assoc-busy", "scan-busy", "loop-busy", "blocked-busy", "blocked-loop-busy", "phase1-busy",
-                "fixup-busy"]:
+    for key in [
+        "assoc-busy",
+        "scan-busy",
+        "loop-busy",
+        "blocked-busy",
+        "blocked-loop-busy",
+        "phase1-busy",
+        "fixup-busy",
+    ]:
         assert 0 < values[key] <= values["cores"] + 0.1, (key, values[key])
 
 

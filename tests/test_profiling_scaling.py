@@ -36,9 +36,16 @@ def values(page):
 
 
 def test_checks_ran(page):
-    for name in ["conversions-not-listed", "kernel-one-call", "kernel-calls-python-once", "hot-line-is-the-kernel",
-                 "pyinstrument-no-kernel-frames", "pyinstrument-few-samples", "pyinstrument-kernel-without-caller",
-                 "pyinstrument-two-threads-same-tree"]:
+    for name in [
+        "conversions-not-listed",
+        "kernel-one-call",
+        "kernel-calls-python-once",
+        "hot-line-is-the-kernel",
+        "pyinstrument-no-kernel-frames",
+        "pyinstrument-few-samples",
+        "pyinstrument-kernel-without-caller",
+        "pyinstrument-two-threads-same-tree",
+    ]:
         page.checked(name)
 
 
@@ -95,8 +102,14 @@ def test_pyinstrument_on_two_threads_shows_the_same_tree_and_its_cpu_time(page, 
 
 
 def test_profiler_outputs_show_file_names_without_folders(page):
-    for snippet in [CPROFILE_CELL, LINE_PROFILE_CELL, SAMPLED_ONE_THREAD, SAMPLED_KERNEL_ALONE,
-                    SAMPLED_TWO_THREADS, REPORT_PROFILES]:
+    for snippet in [
+        CPROFILE_CELL,
+        LINE_PROFILE_CELL,
+        SAMPLED_ONE_THREAD,
+        SAMPLED_KERNEL_ALONE,
+        SAMPLED_TWO_THREADS,
+        REPORT_PROFILES,
+    ]:
         shown = text_output(page.cell(snippet))
         assert "ipykernel_" not in shown, (snippet, shown)
 
@@ -153,7 +166,9 @@ def test_amdahl_prediction_agrees_with_the_measurement_on_two_threads(values):
     assert record["verdict"] == "no measurable difference", record["phrase"]
     assert values["amdahl-check-numbers"].count("95 % interval") == 1
     # "the whole study's speed ratio ... was 1.486 (95 % interval ...); Amdahl's law predicted 1.490": three digits each
-    assert re.fullmatch(r"\d\.\d{3} \(95 % interval \d\.\d{3} to \d\.\d{3}\)", values["measured-numbers"]), values["measured-numbers"]
+    assert re.fullmatch(r"\d\.\d{3} \(95 % interval \d\.\d{3} to \d\.\d{3}\)", values["measured-numbers"]), values[
+        "measured-numbers"
+    ]
     # The sentence after it follows the interval shown beside it.
     within = lu.Verdict.from_record(record).within
     if within <= 10:
@@ -207,8 +222,9 @@ def test_the_fitted_overhead_and_its_branch(values):
     share = values["fit-d-high-share"]
     assert share >= 0 and values["fit-d-high-s"] >= 0
     if share < 100 * lu.NOISE_THRESHOLD:
-        assert values["fit-d-branch"].startswith("below the noise threshold of 5 %, so this machine's two threads "
-                                                 "cannot resolve"), values["fit-d-branch"]
+        assert values["fit-d-branch"].startswith(
+            "below the noise threshold of 5 %, so this machine's two threads cannot resolve"
+        ), values["fit-d-branch"]
     else:
         assert not values["fit-d-branch"].startswith("below"), values["fit-d-branch"]
 
@@ -227,8 +243,9 @@ def test_extrapolation_with_hypothetical_overheads(values):
             assert values[f"model-{key}-64{suffix}"] < bound, (key, suffix)
     # a hypothetical d (p - 1) >= d log2 p >= 0 at every p >= 1 lowers each curve in that order
     for key in ["strong", "weak-steps", "weak-regions"]:
-        assert (values[f"model-{key}-64"] <= values[f"model-{key}-64-log"] + 1e-12
-                <= values[f"model-{key}-64-no-d"] + 2e-12), key
+        assert (
+            values[f"model-{key}-64"] <= values[f"model-{key}-64-log"] + 1e-12 <= values[f"model-{key}-64-no-d"] + 2e-12
+        ), key
     # "Only growing the steps can keep the cores busy, and there the assumption decides how busy: A, B and C"
     assert values["model-weak-steps-64-no-d"] > 2 * bound
     if values["fit-d-high-s"] > 0:

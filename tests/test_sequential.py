@@ -185,7 +185,7 @@ def test_result_checks_are_in_the_lecture(lecture):
         "np.testing.assert_allclose(x[:CHECK_STEPS], reference[:CHECK_STEPS], rtol=CHECK_RTOL)",
         "np.testing.assert_allclose(np.asarray(loops.timing(label).result)[:CHECK_STEPS]",
         "np.testing.assert_allclose(np.asarray(dispatch.timing(label).result)[:CHECK_STEPS]",
-        "np.testing.assert_allclose(stats_table.loc[name], stats_table.loc[\"arcsine law\"]",
+        'np.testing.assert_allclose(stats_table.loc[name], stats_table.loc["arcsine law"]',
         "np.testing.assert_allclose(derivatives, by_hand, rtol=1e-9)",
         "np.testing.assert_allclose(t.result, expected, rtol=CHECK_RTOL)",
         "np.testing.assert_allclose(finals_together(starts, CHECK_STEPS), first_steps, rtol=CHECK_RTOL)",
@@ -202,8 +202,7 @@ def test_every_comparison_goes_through_compare(lecture):
 
 def test_deterministic_tables_are_compared_between_builds(lecture):
     """Not tagged timing, so `make check-determinism` compares them."""
-    for snippet in ["series = {", "divergence = pd.DataFrame",
-                    "unroll_programs = pd.DataFrame", "trip_counts = {"]:
+    for snippet in ["series = {", "divergence = pd.DataFrame", "unroll_programs = pd.DataFrame", "trip_counts = {"]:
         assert "timing" not in tags(lecture(LECTURE).cell(snippet)), snippet
 
 

@@ -27,7 +27,7 @@ def test_every_toc_entry_has_a_page(site, doc):
 
 
 def test_index_redirects_to_the_introduction(site):
-    assert f'url=lectures/intro.html' in (site / "index.html").read_text()
+    assert "url=lectures/intro.html" in (site / "index.html").read_text()
 
 
 @pytest.mark.parametrize("doc", toc_files())

@@ -93,8 +93,9 @@ def test_unguarded_script_fails_in_the_workers_and_breaks_the_pool(lecture):
 def test_portable_routes_ran_notebook_and_module_functions(lecture):
     code = "\n".join(source(c) for c in lecture(LECTURE).code_cells)
     for snippet in [
-        'get_context("spawn")', "assert spawned == cpu_reference",          # a module with spawn
-        "assert run_joblib(cpu_task, CPU_TASKS) == cpu_reference",           # joblib with a notebook function
+        'get_context("spawn")',
+        "assert spawned == cpu_reference",  # a module with spawn
+        "assert run_joblib(cpu_task, CPU_TASKS) == cpu_reference",  # joblib with a notebook function
         "assert list(executor.map(cpu_task, range(CPU_TASKS))) == cpu_reference",
         "executor.shutdown(wait=True)",
     ]:
@@ -145,8 +146,11 @@ def test_the_initializer_module_works_in_lokys_pool(lecture, tmp_path, monkeypat
     from joblib.externals import loky
 
     cell = lecture(LECTURE).cell("DATA_MODULE = ")
-    assign = next(node for node in ast.parse(source(cell)).body
-                  if isinstance(node, ast.Assign) and node.targets[0].id == "DATA_MODULE")
+    assign = next(
+        node
+        for node in ast.parse(source(cell)).body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "DATA_MODULE"
+    )
     (tmp_path / "data_tasks_check.py").write_text(ast.literal_eval(assign.value))
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("data_tasks_check")
@@ -217,6 +221,9 @@ def test_pools_are_shut_down_by_with_blocks(lecture):
     for cell in pools:
         statements = source(cell).replace("\\\n", " ").splitlines()  # join continued `with` lines
         for line in statements:
-            if ("PoolExecutor(" in line or "ProcessPool(" in line) and "import" not in line \
-                    and not line.lstrip().startswith("#"):
+            if (
+                ("PoolExecutor(" in line or "ProcessPool(" in line)
+                and "import" not in line
+                and not line.lstrip().startswith("#")
+            ):
                 assert line.strip().startswith("with "), line

@@ -16,7 +16,8 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 def test_workflows_match_github_schema():
     result = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -24,7 +25,8 @@ def test_workflows_match_github_schema():
 def test_dependabot_matches_schema():
     result = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.dependabot", str(ROOT / ".github" / "dependabot.yml")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -48,10 +50,15 @@ def test_workflows_restore_the_execution_cache_with_its_key(name):
     sys.path.insert(0, str(ROOT / "scripts"))
     import cache_key
 
-    steps = [step for job in yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())["jobs"].values()
-             for step in job.get("steps", [])]
+    steps = [
+        step
+        for job in yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())["jobs"].values()
+        for step in job.get("steps", [])
+    ]
     cached = [step["with"]["path"] for step in steps if step.get("uses", "").startswith("actions/cache@")]
-    build = [i for i, step in enumerate(steps) if "make book" in step.get("run", "") or "make test" in step.get("run", "")]
+    build = [
+        i for i, step in enumerate(steps) if "make book" in step.get("run", "") or "make test" in step.get("run", "")
+    ]
     restore = [i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache@")]
     assert cached == ["_build/.jupyter_cache"], cached
     assert restore and build and restore[0] < build[0], "the cache must be restored before the build"
@@ -70,8 +77,11 @@ def test_the_build_job_has_time_for_every_lecture_at_its_limit(name):
     timeout must cover all of them at that limit, and the per-cell execution timeout must not stop a
     cell that the contract still allows."""
     jobs = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())["jobs"]
-    building = [job for job in jobs.values()
-                if any("make book" in s.get("run", "") or "make test" in s.get("run", "") for s in job["steps"])]
+    building = [
+        job
+        for job in jobs.values()
+        if any("make book" in s.get("run", "") or "make test" in s.get("run", "") for s in job["steps"])
+    ]
     assert len(building) == 1, f"{name}: expected one job that builds"
     worst = len(lectures_with_code()) * LECTURE_SECONDS_LIMIT / 60 + OTHER_WORK_MINUTES[name]
     assert building[0]["timeout-minutes"] >= worst, (
