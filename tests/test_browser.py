@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
+from playwright.sync_api import expect, sync_playwright
 from site_tools import CHROMIUM_ARGS, NO_CHROMIUM, chromium_path, wait_for_maths
 
 import lecture_utils as lu
@@ -29,7 +30,6 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 EXECUTABLE = chromium_path()
 if EXECUTABLE is None:
