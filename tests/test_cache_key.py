@@ -1,5 +1,6 @@
 """scripts/cache_key.py keeps the execution cache only while its inputs and the machine are unchanged."""
 
+import re
 import sys
 
 import pytest
@@ -70,3 +71,37 @@ def test_a_build_without_a_key_is_not_trusted(project):
 
 def test_the_real_inputs_exist():
     assert all(path.exists() for path in cache_key.input_files()), cache_key.input_files()
+
+
+@pytest.mark.slow
+def test_a_fresh_checkout_with_the_restored_cache_executes_nothing(site, tmp_path):
+    """What CI does: a new checkout in another folder, the execution cache restored beside it, unchanged
+    inputs. The key is kept and the real build takes every lecture from the cache; only the status page,
+    which describes the build's own machine and so executes every time, runs."""
+    import shutil
+    import subprocess
+
+    import site_build
+
+    checkout = tmp_path / "checkout"
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, checkout / name)
+    shutil.copytree(ROOT / "_build" / ".jupyter_cache", checkout / "_build" / ".jupyter_cache")
+
+    keep = subprocess.run(
+        [sys.executable, "scripts/cache_key.py", "_build"], cwd=checkout, capture_output=True, text=True, check=True
+    )
+    assert "executes again" not in keep.stdout, keep.stdout
+    result = site_build.run(checkout, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    executed = sorted(set(re.findall(r"(\w+)\.md: Executing notebook", result.stdout + result.stderr)))
+    assert executed == ["status"], f"executed again instead of taken from the restored cache: {executed}"
