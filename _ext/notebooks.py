@@ -19,7 +19,9 @@ What "runs anywhere" means here:
   recent call a lecture makes (``jax.shard_map``, ...), found by running the
   call under successive releases.  Where it changed a module that the running
   kernel had already imported, the cell stops with one line asking to restart
-  the runtime and to run the cell again.  A present ``torch`` is kept (on a
+  the runtime and to run the cell again.  A JAX with a GPU or TPU plugin
+  (``jax-cuda*``, ``jax-rocm*``, ``libtpu``) is kept, with a printed warning, since
+  the site's pin would replace it with the CPU-only jaxlib.  A present ``torch`` is kept (on a
   Colab GPU runtime it is Colab's CUDA build); a missing one is installed as
   the CPU build from PyTorch's own index, never as CUDA wheels.  The cell then
   downloads ``lecture_utils.py`` if it is not importable.  Inside the site's
@@ -262,18 +264,9 @@ PACKAGES = {listed}
 # its CPU build is installed from PyTorch's own index, never the CUDA wheels.
 TORCH = {torch!r}
 
-install = []
-for module, (dist, oldest, pins) in PACKAGES.items():
-    if importlib.util.find_spec(module) is None:
-        print(f"{{module}} is missing: installing {{' '.join(pins)}}")
-        install += pins
-    elif oldest and Version(present := importlib.metadata.version(dist)) < Version(oldest):
-        print(f"{{dist}} {{present}} is older than this lecture needs ({{oldest}}): installing {{' '.join(pins)}}")
-        install += pins
-torch_missing = TORCH and importlib.util.find_spec("torch") is None
-if torch_missing:
-    print(f"torch is missing: installing its CPU build, {{TORCH}}, from {TORCH_CPU_INDEX} "
-          "(for a GPU, install PyTorch for it instead: https://pytorch.org/get-started/locally/)")
+# A JAX with a GPU or TPU plugin is the runtime's accelerator build: it is kept, like PyTorch,
+# since the site's pin would bring the CPU-only jaxlib.
+ACCELERATOR_JAX = ("jax-cuda", "jax-rocm", "libtpu")
 
 
 def installed():
@@ -283,6 +276,23 @@ def installed():
         found.setdefault(canonicalize_name(dist.metadata["Name"] or ""), dist.version)
     return found
 
+
+install = []
+for module, (dist, oldest, pins) in PACKAGES.items():
+    if importlib.util.find_spec(module) is None:
+        print(f"{{module}} is missing: installing {{' '.join(pins)}}")
+        install += pins
+    elif oldest and Version(present := importlib.metadata.version(dist)) < Version(oldest):
+        if dist == "jax" and any(name.startswith(ACCELERATOR_JAX) for name in installed()):
+            print(f"jax {{present}} is older than this lecture was checked with ({{oldest}}), but it is this "
+                  "runtime's GPU or TPU build: kept, so a check in the lecture may fail")
+            continue
+        print(f"{{dist}} {{present}} is older than this lecture needs ({{oldest}}): installing {{' '.join(pins)}}")
+        install += pins
+torch_missing = TORCH and importlib.util.find_spec("torch") is None
+if torch_missing:
+    print(f"torch is missing: installing its CPU build, {{TORCH}}, from {TORCH_CPU_INDEX} "
+          "(for a GPU, install PyTorch for it instead: https://pytorch.org/get-started/locally/)")
 
 if install or torch_missing:
     before = installed()

@@ -125,6 +125,17 @@ def test_an_old_module_not_yet_imported_is_upgraded_without_a_restart(tmp_path):
     assert len(pip_calls(result)) == 1 and "is older than this lecture needs" in result.stdout
 
 
+def test_an_old_accelerator_jax_is_kept_with_a_warning(tmp_path):
+    result = run_cell(
+        tmp_path,
+        cell_for("import jax\nf = jax.shard_map(g, mesh=m)"),
+        before="fake_distribution('jax', '0.4.1', 'jax'); fake_distribution('jax-cuda12-plugin', '0.4.1')",
+    )
+    assert result.returncode == 0, result.stderr
+    assert pip_calls(result) == [], "a GPU runtime's JAX must not be replaced by the CPU-only pin"
+    assert "runtime's GPU or TPU build: kept" in result.stdout
+
+
 def test_a_lecture_without_recent_calls_keeps_an_old_module(tmp_path):
     result = run_cell(tmp_path, cell_for("import jax\njax.jit(f)"), before="fake_distribution('jax', '0.4.1', 'jax')")
     assert result.returncode == 0, result.stderr
