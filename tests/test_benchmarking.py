@@ -45,6 +45,11 @@ def test_the_printed_hot_loop_is_the_one_the_prose_reads(values):
     bits, register = values["hot-loop-register"].split("-bit ")
     assert {"xmm": "128", "ymm": "256", "zmm": "512"}[register] == bits
     assert values["hot-loop-per-pass"] == unroll * int(bits) // 64
+    assert (f"{unroll} times" in values["hot-loop-unroll-text"]) == (unroll > 1)
+    assert (
+        f"{register} register" in values["hot-loop-registers-text"]
+        and f"of {bits} bits" in values["hot-loop-registers-text"]
+    )
     assert ops[-1].startswith("j"), ops
     # "the leftover loops ... N is a multiple, so they never run here" or "N is not: the last L entries ..."
     leftover = values["n"] % values["hot-loop-per-pass"]
