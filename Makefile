@@ -67,7 +67,9 @@ lecture: $(STAMP) $(MATHJAX)
 	  echo "usage: make lecture NAME=<lecture>, where <lecture> is one of: $(LECTURE_NAMES)"; exit 2; fi
 	@$(CACHE_KEY)
 	@$(BUILD_PAGES)
-	$(BIN)/python -m pytest -m "not slow and not browser" $(wildcard tests/test_$(NAME).py) tests/test_lectures.py -k "$(NAME)"
+	@tests="$(wildcard tests/test_$(NAME).py) $$($(BIN)/python -m pytest -q --collect-only tests/test_lectures.py | grep -F "[$(NAME)]")"; \
+	if [ -z "$$(echo $$tests)" ]; then echo "$(NAME) has no tests of its own and executes no code"; \
+	else $(BIN)/python -m pytest -m "not slow and not browser" $$tests; fi
 
 # The same site without worked solutions, for instructors, in _build/nosolutions/_build/html.
 # It reuses the main build's execution cache, so only changed lectures execute.

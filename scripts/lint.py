@@ -25,7 +25,8 @@ from jupytext.magics import comment_magic
 ROOT = Path(__file__).resolve().parents[1]
 RUFF = Path(sys.executable).with_name("ruff")
 
-#: ruff options for lecture cells, on top of pyproject.toml's: what is normal in a notebook is allowed.
+#: ruff options for lecture cells. They stand alone (``--isolated``: pyproject.toml's rules and line
+#: length are for the Python files); what is normal in a notebook is allowed.
 LECTURE_RULES = [
     "--select",
     "E,W,F",

@@ -297,6 +297,7 @@ def test_fresh_memory_claims(values):
     grid, triad = values["fusion-grid-verdict"], values["fusion-out-verdict"]
     less = values["grid-gain-sentence"].startswith("The running example gains less")
     assert less == (grid["low"] > triad["high"]), values["grid-gain-sentence"]
+    assert values["grid-gain-although"] == ("although" if less else "and")
     assert values["fusion-grid-verdict"]["version"] == "NumPy"
 
 
