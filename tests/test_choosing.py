@@ -242,8 +242,9 @@ def test_block_exercise(values):
     assert values["blocks-chosen-peak"].split()[-1] in {"B", "KiB", "MiB"}
     # "One temporary of the block takes T, less than the L3 cache; ... at its peak the whole-grid
     # expression holds K of them, more than the cache holds"
-    assert values["blocks-temp-fits-l3"] is True
-    assert values["whole-peak-exceeds-l3"] is True
+    separated = values["blocks-temp-fits-l3"] and values["whole-peak-exceeds-l3"]
+    assert ("more than the cache holds" in values["blocks-cache-sentence"]) == separated
+    assert ("does not separate" in values["blocks-cache-sentence"]) == (not separated)
     # "The cosine ... took C % of the whole-grid time, which bounds what blocking can save"
     assert chosen["ratio"] < 1.15 * 100 / values["cos-share"]
 
