@@ -98,7 +98,9 @@ def test_cache_scaling_against_memory(values):
     record = values["cache-threads-verdict"]
     assert record["version"] == "Numba prange on {} threads".format(values["numba-threads"])
     assert record["baseline"] == "Numba on 1 thread"
-    assert record["verdict"] == "faster", values["cache-threads"]  # Summary: "cache bandwidth grows with the cores"
+    # The verdict's words are the record's (the shared contract checks them), in the text and in the Summary,
+    # which no longer claims that cache bandwidth grows with the cores: a build on a machine with a 32 MiB L3
+    # measured 1.31 (0.97 to 1.90) there.
 
 
 def test_littles_law(values):
