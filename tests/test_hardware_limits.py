@@ -209,7 +209,7 @@ def test_numpy_compute_share_comes_from_np_cos_alone(values):
     # median, not Numba's cosine.
     assert not any(key.startswith("npcos-share") for key in values)
     flops, n = values["grid-flops"], values["grid-n"]
-    numpy_median = values["xcheck-numpy-seconds"]
+    numpy_median = values["numpy-median-seconds"]
     implied = flops * n * n / (values["npcos-ceiling-one"] * 1e9) / numpy_median
     assert values["roof-grid-numpy-compute"] == pytest.approx(implied)
 
