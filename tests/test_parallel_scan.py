@@ -80,7 +80,9 @@ def test_what_the_associative_scan_pays_for(values):
 def test_time_follows_bytes_for_the_scan_and_the_chain_for_the_loop(values):
     # "The associative scan moved its bytes at X GB/s, S of that [np.add on one core]: its time is mostly
     # memory traffic ... The loop moved its bytes at only Y GB/s (L): memory is not its limit"
-    assert values["scan-bw-share"] > 0.5
+    # "mostly memory traffic" only where the scan moved more than half of np.add's rate (a quiet build on
+    # an AVX-512 machine measured 35 %)
+    assert ("mostly memory traffic" in values["scan-time-sentence"]) == (values["scan-bw-share"] > 0.5)
     assert values["loop-bw-share"] < min(0.6, values["scan-bw-share"])
     assert values["scan-rate"] > values["loop-rate"]
     # "two cores cut its median ... a factor G, less than the factor D by which it trailed the loop on one core"

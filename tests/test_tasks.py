@@ -55,9 +55,9 @@ def test_processes_beat_the_serial_loop_and_threads_take_turns(values):
     assert values["cpu-busy-processes"] > 1.3
     assert values["cpu-busy-threads"] < 1.3
     assert values["cpu-busy-threads"] < values["cpu-busy-serial"] + 0.3
-    # "The 2 threads gained nothing: their speed ratio to the serial loop was R (95 % interval ...)";
-    # numbers, not a verdict: 1.01 [0.99, 1.02] in one quiet build, 0.93 in the next.
-    assert values["cpu-threads-ratio"] < 1.05 and values["cpu-threads-high"] < 1.1, values["cpu-threads"]
+    # "The 2 threads gained nothing measurable: their speed ratio to the serial loop was R (95 % interval ...)";
+    # numbers, not a verdict: 1.01 [0.99, 1.02] in one quiet build, 0.93 in the next, 1.02 [0.94, 1.27] in a third.
+    assert values["cpu-threads-low"] <= 1 and values["cpu-threads-ratio"] < 1.05, values["cpu-threads"]
     assert "cpu-threads-verdict" not in values
 
 
