@@ -227,19 +227,28 @@ def test_recurrence(values):
 def test_block_exercise(values):
     ratio, low, high = numbers(values["blocks-1-numbers"])
     assert low <= ratio <= high
-    # "Blocks of one row took ... as long as the whole grid: N blocks ..., X more per block"
+    # "Blocks of one row took ... as long as the whole grid: N blocks ..., X more per block" where slower;
+    # otherwise no per-block cost is claimed. (Quiet builds measured 1.09 times as long, near the threshold.)
     one_row = values["blocks-1-verdict"]
     assert one_row["baseline"] == "the whole grid" and one_row["version"] == "1 row"
-    assert one_row["verdict"] == "slower", one_row["phrase"]
-    assert not values["blocks-1-per-block"].startswith("-")
+    clause = values["blocks-1-clause"]
+    if one_row["verdict"] == "slower":
+        assert clause.startswith(": ") and clause.endswith(" more per block") and " -" not in clause, clause
+    else:
+        assert "more per block" not in clause, clause
     # "Per call, the whole grid took F page faults and the blocks G": counts, stated without a relation
     # (whether the allocator reuses the whole grid's temporaries depends on the process's history)
     for key in ["faults-whole", "faults-chosen"]:
         assert isinstance(values[key], int) and values[key] >= 0, key
-    # "By the rule (the smallest block the table finds faster), the choice is B: it ran ... as fast"
+    # "By the rule (the smallest block the table finds faster), the choice is B: it ran ... as fast", or,
+    # where no block was faster, that the whole grid stays (and B is the largest block).
     chosen = values["blocks-chosen-vs-whole-verdict"]
     assert chosen["baseline"] == "the whole grid" and chosen["version"] == values["blocks-chosen"]
-    assert chosen["verdict"] == "faster"
+    sentence = values["blocks-rule-sentence"]
+    if chosen["verdict"] == "faster":
+        assert sentence == f"By the rule, the choice is {values['blocks-chosen']}: it {chosen['phrase']}"
+    else:
+        assert sentence.startswith("No block size was measurably faster") and chosen["phrase"] in sentence
     assert values["blocks-chosen-peak"].split()[-1] in {"B", "KiB", "MiB"}
     # "One temporary of the block takes T, less than the L3 cache; ... at its peak the whole-grid
     # expression holds K of them, more than the cache holds"

@@ -178,8 +178,19 @@ def test_parallel_ufunc_pays_per_element(values):
     assert record(values, "ufunc-threads-vs-one")["verdict"] == "faster"
     # "The serial @vectorize and @guvectorize versions came within X % of the serial loop"
     assert 0 <= values["serial-wrappers-within"] < 25
-    # "the parallel ufunc stayed within X % of the serial @vectorize"; "ends up about where the serial one is"
-    assert 0 <= values["parallel-ufunc-within"] < 25
+    # "while the parallel ufunc <verdict against the serial @vectorize>", and the later clause that follows
+    # from it: slower, no faster, or "only X times as fast", less than the threads alone gained over one
+    # thread. (A fixed "within 25 %" failed a quiet CI build at 26 %.)
+    end = record(values, "parallel-ufunc-vs-serial")
+    assert values["parallel-ufunc-vs-serial"] == end["phrase"]
+    sentence = values["ufunc-end-sentence"]
+    if end["verdict"] == "slower":
+        assert sentence.endswith("ends up slower than the serial one")
+    elif end["verdict"] == "faster":
+        assert f"ran only {end['ratio']:.1f} times as fast as the serial one" in sentence
+        assert end["ratio"] < values["ufunc-threads-vs-one-ratio"]
+    else:
+        assert sentence.endswith("ends up no faster than the serial one")
 
 
 def test_crossover_against_the_price_of_a_parallel_loop(values):

@@ -180,12 +180,14 @@ def test_numba_seeds_one_thread_only(values):
 
 
 def test_generator_kernels_run_at_the_same_time(values):
-    # Pattern 2: "On N threads the kernels kept X cores busy, against Y on one, and ran ... as fast as the
-    # kernel on one thread: they drew and counted at the same time."
+    # Pattern 2: "On N threads the kernels kept X cores busy, against Y on one, and <verdict>: they drew and
+    # counted at the same time" only where the verdict is "faster"; otherwise the page says the second
+    # thread did not measurably shorten the time. (A quiet CI build's interval reached down to 1.02.)
     assert values["kernel-threads-verdict"]["baseline"] == "the kernel on one thread"
     if values["cores"] > 1 and values["threads"] > 1:
         assert values["kernel-busy-n"] > values["kernel-busy-1"] + 0.3
-        assert verdict(values, "kernel-threads") == "faster", values["kernel-threads"]
+    together = values["kernel-threads-meaning"] == "they drew and counted at the same time"
+    assert together == (verdict(values, "kernel-threads") == "faster"), values["kernel-threads"]
 
 
 def test_counter_based_speed_is_decomposed(values):
