@@ -13,7 +13,7 @@ SITE_BUILD := $(BIN)/python scripts/site_build.py
 BUILD_PAGES = $(SITE_BUILD) . || { echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
   ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; exit 1; }
 
-.PHONY: book lecture book-nosolutions test test-fast lint lint-fix browser env clean clean-cache bench-build check-determinism noise-threshold gpu-bench pdf
+.PHONY: book lecture book-nosolutions test test-fast lint lint-fix browser env clean clean-cache bench-build check-determinism noise-threshold record record-wheels pdf
 
 env: $(STAMP)
 
@@ -115,10 +115,18 @@ bench-build: $(STAMP) $(MATHJAX)
 pdf: book browser
 	$(BIN)/python scripts/build_pdf.py
 
-# On a machine with an NVIDIA GPU (after `pip install -r requirements-gpu.txt`): record GPU
-# results with their provenance in lectures/data/gpu_results.json for the GPU lecture.
-gpu-bench: $(STAMP)
-	$(BIN)/python scripts/gpu_bench.py
+# Record this machine's results into lectures/data/record-<machine>.json (scripts/record.py):
+# CPU scaling of the key kernels at 1, 2, 4, ... threads and, with an NVIDIA GPU, the GPU
+# lecture's benchmarks. It runs with the machine's own Python, not the project's .venv:
+# `make record RECORD_PYTHON=.venv/bin/python` uses the venv instead. `make record-wheels`
+# first downloads the small pure-Python wheels it may lack into build/record-wheels.
+RECORD_PYTHON ?= python3
+record:
+	$(RECORD_PYTHON) scripts/record.py $(RECORD_ARGS)
+
+record-wheels: $(STAMP)
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: --dest build/record-wheels \
+		$$(grep -E '^(threadpoolctl|py-cpuinfo)==' requirements.txt)
 
 # Two cold builds: non-timing outputs (cells not tagged `timing`) must be identical, and no
 # glued sentence may change its words (a verdict flip).

@@ -39,9 +39,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
+
+try:
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+except ImportError:  # a machine that only records results (scripts/record.py) may have no matplotlib
+    mpl = plt = None
 
 __all__ = [
     "SITE_BUILD_ENV",
@@ -79,9 +83,16 @@ __all__ = [
     "machine_summary",
     "machine_fingerprint",
     "cpu_model",
+    "RECORD_FORMAT",
     "PROVENANCE_FIELDS",
     "validate_recorded_results",
     "load_recorded_results",
+    "records_folder",
+    "load_records",
+    "record_label",
+    "record_scaling",
+    "plot_recorded_scaling",
+    "recorded_scaling_sentence",
     "recorded_table",
 ]
 
@@ -118,7 +129,7 @@ def glue(name: str, value: Any, display: bool = False, alt: str | None = None) -
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"glue needs a non-empty string name, got {name!r}")
-    if isinstance(value, mpl.figure.Figure):
+    if mpl is not None and isinstance(value, mpl.figure.Figure):
         if not isinstance(alt, str) or not alt.strip():
             raise ValueError(
                 f"glue {name!r}: a figure needs alt text, what it shows and its take-away, e.g. "
@@ -1353,7 +1364,8 @@ def use_style() -> None:
     )
 
 
-use_style()
+if mpl is not None:
+    use_style()
 
 
 def bar_timings(
@@ -1559,8 +1571,16 @@ def _cpu_info() -> dict[str, Any]:
 
 
 def cpu_model() -> str:
-    """The CPU's model name, e.g. 'AMD EPYC 7B13' (from py-cpuinfo, else the platform module)."""
-    return _cpu_info().get("brand_raw") or platform.processor() or platform.machine() or "unknown"
+    """The CPU's model name, e.g. 'AMD EPYC 7B13' (from py-cpuinfo, else /proc/cpuinfo, else the platform module)."""
+    brand = _cpu_info().get("brand_raw")
+    if not brand and Path("/proc/cpuinfo").is_file():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name") and ":" in line
+        ]
+        brand = names[0] if names else None
+    return brand or platform.processor() or platform.machine() or "unknown"
 
 
 def vector_extensions() -> list[str]:
@@ -1719,25 +1739,23 @@ def machine_summary() -> dict[str, str]:
 # ---------------------------------------------------------------------------
 # Results recorded on other machines, with their provenance
 # ---------------------------------------------------------------------------
-# A page may show results that this build did not measure only from a file in
-# lectures/data/ that says where they come from (scripts/gpu_bench.py writes them).
+# A page may show results that this build did not measure only from a record in
+# lectures/data/ that says where they come from: `make record` (scripts/record.py)
+# writes one per machine, record-<machine>.json.
 
-#: Top-level fields every recorded file must have (non-empty).
-PROVENANCE_FIELDS = (
-    "device_name",
-    "driver_version",
-    "cuda_version",
-    "library_versions",
-    "date_utc",
-    "machine",
-    "command",
-    "results",
-)
-#: Fields inside ``library_versions`` and ``machine``.
-LIBRARY_FIELDS = ("torch", "jax", "numpy")
-MACHINE_FIELDS = ("cpu_model", "cpu_cores")
+#: The format of a record; a record of another format is refused.
+RECORD_FORMAT = 2
+#: Top-level fields every record must have filled in.
+PROVENANCE_FIELDS = ("format", "date_utc", "command", "machine", "library_versions", "settings")
+#: Fields inside ``machine``.
+MACHINE_FIELDS = ("cpu_model", "cpu_cores", "logical_cpus", "memory_bytes", "operating_system", "python")
+#: Fields inside ``gpu``, which is null on a machine without one.
+GPU_FIELDS = ("device_name", "device_memory_bytes", "compute_capability", "driver_version", "cuda_version")
+#: Fields of every CPU scaling curve in ``scaling``, and of each of its points.
+SCALING_FIELDS = ("kernel", "description", "size", "control", "points")
+POINT_FIELDS = ("threads", "median_s", "min_s", "samples_s", "busy_cores", "ratio", "low", "high")
 #: Fields of every entry of ``results`` (``threads``, the CPU threads used, is None for GPU entries).
-RESULT_FIELDS = ("benchmark", "version", "device", "dtype", "size", "median_s", "min_s", "repeat")
+RESULT_FIELDS = ("benchmark", "version", "device", "dtype", "size", "median_s", "min_s", "samples_s")
 
 
 def _missing(mapping: Any, fields: tuple[str, ...], prefix: str = "") -> list[str]:
@@ -1746,25 +1764,61 @@ def _missing(mapping: Any, fields: tuple[str, ...], prefix: str = "") -> list[st
     return [f"{prefix}{name}" for name in fields if mapping.get(name) in (None, "", [], {})]
 
 
+def _sample_problems(entry: dict, where: str) -> list[str]:
+    """The raw samples must be there, positive, and give the median and minimum stated beside them."""
+    samples = entry["samples_s"]
+    if not isinstance(samples, list) or not all(isinstance(t, (int, float)) and t > 0 for t in samples):
+        return [f"{where}.samples_s must be a list of positive seconds"]
+    problems = []
+    if not math.isclose(float(np.median(samples)), entry["median_s"], rel_tol=1e-9):
+        problems.append(f"{where}.median_s is not the median of its samples")
+    if not math.isclose(min(samples), entry["min_s"], rel_tol=1e-9):
+        problems.append(f"{where}.min_s is not the fastest of its samples")
+    return problems
+
+
 def validate_recorded_results(data: Any) -> None:
-    """Raise ValueError naming every provenance or result field that is missing or empty."""
+    """Raise ValueError naming every provenance or result field that is missing, empty or inconsistent."""
     import datetime as dt
 
     if not isinstance(data, dict):
-        raise ValueError(f"recorded results must be a JSON object, got {type(data).__name__}")
+        raise ValueError(f"a record must be a JSON object, got {type(data).__name__}")
+    if "format" in data and data["format"] != RECORD_FORMAT:
+        raise ValueError(
+            f"record format {data['format']!r}; this site reads format {RECORD_FORMAT} (rerun make record)"
+        )
     missing = _missing(data, PROVENANCE_FIELDS)
-    if "library_versions" not in missing:
-        missing += _missing(data["library_versions"], LIBRARY_FIELDS, "library_versions.")
     if "machine" not in missing:
         missing += _missing(data["machine"], MACHINE_FIELDS, "machine.")
-    if "results" not in missing:
-        if not isinstance(data["results"], list):
-            missing.append("results (must be a list)")
-        else:
-            for i, entry in enumerate(data["results"]):
-                missing += _missing(entry, RESULT_FIELDS, f"results[{i}].")
+    if "library_versions" not in missing and not isinstance(data["library_versions"], dict):
+        missing.append("library_versions (must be an object)")
+    if "gpu" not in data:
+        missing.append("gpu (null on a machine without one)")
+    elif data["gpu"] is not None:
+        missing += _missing(data["gpu"], GPU_FIELDS, "gpu.")
+    scaling, results = data.get("scaling"), data.get("results")
+    if not isinstance(scaling, list) or not isinstance(results, list):
+        missing.append("scaling and results (must be lists)")
+    elif not scaling and not results:
+        missing.append("scaling and results (both empty: nothing was recorded)")
+    else:
+        for i, curve in enumerate(scaling):
+            where = f"scaling[{i}]"
+            missing += _missing(curve, SCALING_FIELDS, f"{where}.")
+            if isinstance(curve, dict) and isinstance(curve.get("points"), list) and curve["points"]:
+                threads = [p.get("threads") if isinstance(p, dict) else None for p in curve["points"]]
+                if threads[0] != 1 or any(not isinstance(t, int) for t in threads) or threads != sorted(set(threads)):
+                    missing.append(f"{where}.points must start at 1 thread and increase, got {threads}")
+                for k, point in enumerate(curve["points"]):
+                    point_missing = _missing(point, POINT_FIELDS, f"{where}.points[{k}].")
+                    missing += point_missing or _sample_problems(point, f"{where}.points[{k}]")
+        for i, entry in enumerate(results):
+            entry_missing = _missing(entry, RESULT_FIELDS, f"results[{i}].")
+            missing += entry_missing or _sample_problems(entry, f"results[{i}]")
+            if not entry_missing and entry["device"] == "gpu" and not data.get("gpu"):
+                missing.append(f"results[{i}] ran on a GPU, but the record describes none (gpu)")
     if missing:
-        raise ValueError("recorded results without complete provenance; missing or empty fields: " + ", ".join(missing))
+        raise ValueError("a record without complete provenance or raw samples: " + "; ".join(missing))
     try:
         dt.datetime.fromisoformat(str(data["date_utc"]))
     except ValueError:
@@ -1772,11 +1826,10 @@ def validate_recorded_results(data: Any) -> None:
 
 
 def load_recorded_results(path: str | os.PathLike) -> dict:
-    """Read a recorded file and check its provenance.
+    """Read a record and check it (:func:`validate_recorded_results`).
 
     Raises FileNotFoundError if there is no file, and ValueError (naming the
-    fields) if it is not a JSON object with every field of
-    :data:`PROVENANCE_FIELDS` (and their parts) filled in.
+    fields) if it is not JSON or lacks any part of its provenance or samples.
     """
     import json
 
@@ -1785,8 +1838,137 @@ def load_recorded_results(path: str | os.PathLike) -> dict:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{path.name} is not valid JSON: {err}") from None
-    validate_recorded_results(data)
+    try:
+        validate_recorded_results(data)
+    except ValueError as err:
+        raise ValueError(f"{path.name}: {err}") from None
     return data
+
+
+def records_folder() -> Path:
+    """The repository's ``lectures/data`` folder, from a lecture's folder or the repository root."""
+    return next((p for p in [Path("data"), Path("lectures", "data")] if p.is_dir()), Path("data"))
+
+
+def load_records(folder: str | os.PathLike | None = None) -> list[dict]:
+    """Every record (``record-*.json``) in ``folder`` (default :func:`records_folder`), checked, oldest first.
+
+    A folder that does not exist (a downloaded notebook has none) gives an
+    empty list; a record that fails its check raises, naming the file.
+    """
+    folder = records_folder() if folder is None else Path(folder)
+    records = [load_recorded_results(path) for path in sorted(folder.glob("record-*.json"))]
+    return sorted(records, key=lambda r: r["date_utc"])
+
+
+def record_label(data: dict) -> str:
+    """Where and when a record was made: 'NVIDIA H200, AMD EPYC 9454 (16 cores), 2026-12-06'."""
+    where = f"{data['machine']['cpu_model']} ({data['machine']['cpu_cores']} cores)"
+    if data.get("gpu"):
+        where = f"{data['gpu']['device_name']}, {where}"
+    return f"{where}, {str(data['date_utc'])[:10]}"
+
+
+def record_scaling(data: dict, kernel: str) -> dict | None:
+    """One kernel's CPU scaling curve of a record, or None where the record has none.
+
+    Returns ``{"threads", "speedup", "low", "high", "median_s", "size",
+    "description"}``: arrays over the thread counts, the speedup being over
+    the record's own one-thread time with its 95 % interval.
+    """
+    curve = next((c for c in data.get("scaling", []) if c["kernel"] == kernel), None)
+    if curve is None:
+        return None
+    points = curve["points"]
+    return {
+        "threads": np.array([p["threads"] for p in points]),
+        "speedup": np.array([p["ratio"] for p in points]),
+        "low": np.array([p["low"] for p in points]),
+        "high": np.array([p["high"] for p in points]),
+        "median_s": np.array([p["median_s"] for p in points]),
+        "size": curve["size"],
+        "description": curve["description"],
+    }
+
+
+def plot_recorded_scaling(
+    ax, kernel: str, threads: Sequence[int], verdicts: Sequence[Verdict], records: Sequence[dict]
+) -> list[str]:
+    """Draw, on ``ax``, each record's speedup curve for ``kernel`` with this build's own points over it.
+
+    ``verdicts[i]`` is this build's verdict of ``threads[i]`` threads against
+    one thread (``threads[0]`` must be 1, with ``verdicts[0]`` None).  Speedups
+    are over each machine's own one-thread time, with 95 % intervals, on a
+    log-2 thread axis with the ideal line.  Returns the labels of the records
+    drawn (:func:`record_label`); records without the kernel are left out.
+    """
+    if len(threads) != len(verdicts) or not threads or threads[0] != 1 or verdicts[0] is not None:
+        raise ValueError("plot_recorded_scaling needs threads starting at 1 and one verdict per thread count after it")
+    drawn = []
+    top = max(threads)
+    for k, data in enumerate(records):
+        curve = record_scaling(data, kernel)
+        if curve is None:
+            continue
+        color = COLORS[(k + 1) % len(COLORS)]
+        ax.fill_between(curve["threads"], curve["low"], curve["high"], color=color, alpha=0.2, linewidth=0)
+        ax.plot(curve["threads"], curve["speedup"], "o-", color=color, label=f"recorded: {record_label(data)}")
+        drawn.append(record_label(data))
+        top = max(top, int(curve["threads"][-1]))
+    ratio = np.array([1.0] + [v.ratio for v in verdicts[1:]])
+    low = np.array([1.0] + [v.low for v in verdicts[1:]])
+    high = np.array([1.0] + [v.high for v in verdicts[1:]])
+    ax.errorbar(
+        threads,
+        ratio,
+        yerr=[ratio - low, high - ratio],
+        fmt="s",
+        color=COLORS[0],
+        markersize=7,
+        capsize=4,
+        label="this build",
+    )
+    ideal = 2.0 ** np.arange(0, math.floor(math.log2(top)) + 1)
+    ax.plot(ideal, ideal, "--", color="0.4", label="ideal")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    ax.set_xticks(ideal)
+    ax.set_yticks(ideal)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(mpl.ticker.FormatStrFormatter("%g"))
+        axis.set_minor_formatter(mpl.ticker.NullFormatter())
+    ax.set_xlabel("threads (log scale)")
+    ax.set_ylabel("speedup over one thread (log scale)")
+    ax.legend(loc="upper left", fontsize=8)
+    return drawn
+
+
+def recorded_scaling_sentence(kernel: str, records: Sequence[dict], build_threads: int) -> str:
+    """What the records say about ``kernel``'s scaling, as one or two sentences for the page.
+
+    Without a record of the kernel it says that none exists and how to make
+    one; with records it names each (:func:`record_label`) and quotes the
+    largest thread count recorded, its speedup over one thread and the 95 %
+    interval, labelled as recorded rather than measured by this build.
+    """
+    _check_count("build_threads", build_threads, 1)
+    curves = [(data, record_scaling(data, kernel)) for data in records]
+    curves = [(data, curve) for data, curve in curves if curve is not None]
+    if not curves:
+        return (
+            f"No larger machine is recorded in the repository's lectures/data folder yet, so the figure stops at "
+            f"this build's {build_threads} thread{'s' if build_threads > 1 else ''}. Running make record on a "
+            "machine with more cores adds its curve (the course page says how)."
+        )
+    data, curve = max(curves, key=lambda item: (item[1]["threads"][-1], item[0]["date_utc"]))
+    size = ", ".join(f"{key} = {value:,}" for key, value in curve["size"].items())
+    where = "There" if len(curves) == 1 else f"On {record_label(data)}, the record with the most threads"
+    return (
+        f"Recorded by make record, not by this build, on {'; on '.join(record_label(d) for d, _ in curves)} "
+        f"(UTC dates). {where}, on {curve['threads'][-1]} threads the kernel ran {curve['speedup'][-1]:.1f} times "
+        f"as fast as on one (95 % interval {curve['low'][-1]:.1f} to {curve['high'][-1]:.1f}), with {size}. The "
+        "figure's last panel draws each recorded curve with this build's points over it."
+    )
 
 
 def recorded_table(data: dict, benchmark: str):

@@ -1,21 +1,18 @@
-"""The GPU lecture (part a, "Computing on a GPU") and its benchmark script.
+"""The GPU lecture (part a, "Computing on a GPU").
 
 The lecture must build honestly on any machine: it says which device it ran
-on (a CPU-only build says so), and GPU numbers reach the page only from
-lectures/data/gpu_results.json, recorded with provenance. On a CPU build the
+on (a CPU-only build says so), and GPU numbers reach the page only from the
+records `make record` writes in lectures/data (tests/test_record.py). On a CPU build the
 link bandwidth of the transfer model is a stated assumption, labelled as such.
 Kernels (CuPy, Numba CUDA) moved to lectures/gpu_kernels.md (tests/test_gpu_kernels.py).
 
-The script tests need no built site; the lecture tests do. What every lecture
+What every lecture
 must do (run without errors or stderr, verdict words from verdict records, ...)
 is checked in tests/test_lectures.py.
 """
 
-import json
 import math
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -23,176 +20,9 @@ import lecture_utils as lu
 from conftest import ROOT, source, tags
 
 LECTURE = "gpu"
-BENCH = ROOT / "scripts" / "gpu_bench.py"
-RECORDED = ROOT / "lectures" / "data" / "gpu_results.json"
 CPU_SENTENCE = "This page was built on a CPU-only machine: every cell below ran on the CPU."
-LOCAL_PATH = re.compile(r"/(tmp|root|home|work|Users)/")
 UNITS_TIME = {"s", "ms", "µs", "ns"}
 UNITS_BYTES = {"B", "KiB", "MiB", "GiB"}
-
-
-@pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import gpu_bench
-
-    return gpu_bench
-
-
-def synthetic_record():
-    """A complete file, as the script writes it. Synthetic test data, not a measurement."""
-
-    def entry(benchmark, version, device, median, dtype="float32", threads=None):
-        return {
-            "benchmark": benchmark,
-            "version": version,
-            "device": device,
-            "dtype": dtype,
-            "size": 64,
-            "threads": threads,
-            "median_s": median,
-            "min_s": median * 0.9,
-            "repeat": 3,
-            "first_call_s": median,
-        }
-
-    return {
-        "device_name": "Synthetic test device (not a measurement)",
-        "driver_version": "0.0",
-        "cuda_version": "0.0 (synthetic)",
-        "library_versions": {"torch": "0.0", "jax": "0.0", "numpy": "0.0"},
-        "date_utc": "2000-01-01T00:00:00+00:00",
-        "machine": {"cpu_model": "Synthetic CPU", "cpu_cores": 4},
-        "command": "python scripts/gpu_bench.py",
-        "results": [
-            entry("grid_max", "NumPy (ufuncs, 1 thread)", "cpu", 4.0, threads=1),
-            entry("grid_max", "PyTorch CPU (4 threads)", "cpu", 2.0, threads=4),
-            entry("grid_max", "PyTorch GPU", "gpu", 0.5),
-            entry("transfer", "host to device (pinned)", "gpu", 1.0),
-        ],
-    }
-
-
-def write(tmp_path, data):
-    path = tmp_path / "gpu_results.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
-# --- the recorded-results reader (lecture_utils) ---------------------------------
-
-
-def test_reader_accepts_a_complete_file(tmp_path):
-    data = lu.load_recorded_results(write(tmp_path, synthetic_record()))
-    assert data["device_name"].startswith("Synthetic")
-
-
-def test_reader_rejects_a_file_without_provenance_and_names_the_fields(tmp_path):
-    results_only = {"results": synthetic_record()["results"]}
-    with pytest.raises(ValueError) as info:
-        lu.load_recorded_results(write(tmp_path, results_only))
-    message = str(info.value)
-    assert "provenance" in message
-    for field in lu.PROVENANCE_FIELDS:
-        if field != "results":
-            assert field in message, f"{field} not named in: {message}"
-
-
-@pytest.mark.parametrize(
-    "field",
-    ["device_name", "driver_version", "cuda_version", "library_versions", "date_utc", "machine", "command", "results"],
-)
-def test_reader_names_each_missing_field(tmp_path, field):
-    data = synthetic_record()
-    del data[field]
-    with pytest.raises(ValueError, match=re.escape(field)):
-        lu.load_recorded_results(write(tmp_path, data))
-    data = synthetic_record()
-    data[field] = ""  # present but empty counts as missing
-    with pytest.raises(ValueError, match=re.escape(field)):
-        lu.load_recorded_results(write(tmp_path, data))
-
-
-@pytest.mark.parametrize(
-    "section, key, named",
-    [
-        ("library_versions", "torch", "library_versions.torch"),
-        ("library_versions", "jax", "library_versions.jax"),
-        ("machine", "cpu_model", "machine.cpu_model"),
-        ("machine", "cpu_cores", "machine.cpu_cores"),
-    ],
-)
-def test_reader_names_missing_nested_fields(tmp_path, section, key, named):
-    data = synthetic_record()
-    del data[section][key]
-    with pytest.raises(ValueError, match=re.escape(named)):
-        lu.load_recorded_results(write(tmp_path, data))
-
-
-def test_reader_checks_every_result_and_the_date(tmp_path):
-    data = synthetic_record()
-    del data["results"][2]["median_s"]
-    with pytest.raises(ValueError, match=re.escape("results[2].median_s")):
-        lu.load_recorded_results(write(tmp_path, data))
-    data = synthetic_record()
-    data["date_utc"] = "last Tuesday"
-    with pytest.raises(ValueError, match="date_utc"):
-        lu.load_recorded_results(write(tmp_path, data))
-
-
-def test_reader_rejects_what_is_not_a_json_object(tmp_path):
-    path = tmp_path / "gpu_results.json"
-    path.write_text("not json")
-    with pytest.raises(ValueError, match="not valid JSON"):
-        lu.load_recorded_results(path)
-    path.write_text("[]")
-    with pytest.raises(ValueError, match="JSON object"):
-        lu.load_recorded_results(path)
-
-
-def test_recorded_table_quotes_speedups_against_the_best_cpu_version():
-    table = lu.recorded_table(synthetic_record(), "grid_max")
-    assert table.loc["PyTorch GPU", "speedup_vs_best_cpu"] == pytest.approx(2.0 / 0.5)  # best CPU is 2.0 s
-    assert table.loc["PyTorch CPU (4 threads)", "speedup_vs_best_cpu"] == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="no results"):
-        lu.recorded_table(synthetic_record(), "matmul")
-
-
-def test_recorded_file_in_the_repository_has_provenance():
-    if not RECORDED.exists():
-        pytest.skip("no recorded GPU results in the repository yet")
-    lu.load_recorded_results(RECORDED)
-
-
-# --- the benchmark script -----------------------------------------------------
-
-
-def test_importing_the_script_runs_nothing():
-    code = (
-        f"import sys; sys.path.insert(0, {str(ROOT / 'scripts')!r}); import gpu_bench; "
-        "assert not {'torch', 'jax'} & set(sys.modules), sorted(sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-
-
-def test_script_refuses_to_run_without_a_cuda_gpu(tmp_path):
-    torch = pytest.importorskip("torch")
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a CUDA GPU: the script would run the benchmarks")
-    output = tmp_path / "gpu_results.json"
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--output", str(output)], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "no CUDA GPU" in result.stderr and "Nothing was written" in result.stderr
-    assert not output.exists()
-
-
-def test_recorded_command_has_no_local_paths(bench, tmp_path):
-    command = bench._command(["scripts/gpu_bench.py", "--output", str(tmp_path / "x.json"), "--repeat=3"])
-    assert command.startswith("python scripts/gpu_bench.py") and "--repeat=3" in command
-    assert str(tmp_path) not in command and not LOCAL_PATH.search(command)
 
 
 # --- the executed lecture -------------------------------------------------------
@@ -458,12 +288,14 @@ def test_exercise_check_says_can_pay_without_a_gpu_time(lecture):
     assert "T_GPU = {}" in code
 
 
-def test_recorded_results_are_shown_only_from_the_file(values):
-    if RECORDED.exists():
-        assert values["recorded-available"] is True
-        assert values["recorded-sentence"].startswith("The table above was recorded on")
+def test_recorded_results_are_shown_only_from_the_records(values):
+    gpu_records = [r for r in lu.load_records(ROOT / "lectures" / "data") if r["gpu"]]
+    assert values["recorded-available"] is bool(gpu_records)
+    if gpu_records:
+        assert values["recorded-sentence"].startswith("The tables above were recorded on")
+        for record in gpu_records:
+            assert lu.record_label(record) in values["recorded-sentence"]
     else:
-        assert values["recorded-available"] is False
         assert values["recorded-sentence"].startswith("No GPU results are recorded yet")
 
 
