@@ -9,7 +9,8 @@ import math
 
 import pytest
 
-from conftest import source, text_output
+import lecture_utils as lu
+from conftest import ROOT, source, text_output
 
 LECTURE = "numba_parallel"
 
@@ -63,6 +64,16 @@ def test_efficiency_is_the_speedup_over_serial_per_thread(values):
     assert values["efficiency-top-low"] == pytest.approx(speedup["low"] / threads)
     assert values["efficiency-top-high"] == pytest.approx(speedup["high"] / threads)
     assert values["fig-thread-scaling"].startswith("<Figure")
+
+
+def test_recorded_scaling_is_shown_only_from_the_records(values):
+    # The admonition below the scaling figure: the records of the prange grid maximum, labelled as recorded,
+    # or one sentence saying there are none; the figure has a third panel exactly when there are some.
+    records = [r for r in lu.load_records(ROOT / "lectures" / "data") if lu.record_scaling(r, "numba_grid_max")]
+    assert values["recorded-scaling-sentence"] == lu.recorded_scaling_sentence(
+        "numba_grid_max", records, values["threads"]
+    )
+    assert values["fig-thread-scaling"].endswith(f"with {3 if records else 2} Axes>"), values["fig-thread-scaling"]
 
 
 def test_efficiency_sentence_matches_its_interval(values):

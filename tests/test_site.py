@@ -75,3 +75,14 @@ def test_every_build_reads_and_executes_the_status_page():
     assert 0 <= touch < build, "make book does not touch lectures/status.md before building"
     header = (ROOT / "lectures" / "status.md").read_text().split("---")[1]
     assert "execution_mode: force" in header
+
+
+def test_the_status_page_lists_every_committed_record(site):
+    # "The table lists every committed record": each record's label and command, or one line saying none.
+    import lecture_utils as lu
+
+    text = BeautifulSoup(page("lectures/status").read_text(), "html.parser").get_text(" ")
+    records = lu.load_records(ROOT / "lectures" / "data")
+    assert ("No records are committed yet" in text) is (not records)
+    for record in records:
+        assert lu.record_label(record) in text and record["command"] in text
