@@ -82,6 +82,7 @@ __all__ = [
     "scaling_plot",
     "machine_summary",
     "machine_fingerprint",
+    "library_versions",
     "cpu_model",
     "RECORD_FORMAT",
     "PROVENANCE_FIELDS",
@@ -1728,12 +1729,19 @@ def machine_summary() -> dict[str, str]:
     accel = _accelerators()
     info["accelerators"] = ", ".join(accel) if accel else "none (CPU only)"
     info["machine fingerprint"] = machine_fingerprint()
-    for lib in _LIBRARIES:
+    info.update(library_versions(_LIBRARIES))
+    return info
+
+
+def library_versions(names: Sequence[str]) -> dict[str, str]:
+    """The installed version of each named distribution; those not installed are left out."""
+    found = {}
+    for name in names:
         try:
-            info[lib] = importlib.metadata.version(lib)
+            found[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             pass
-    return info
+    return found
 
 
 # ---------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime as dt
-import importlib.metadata
 import importlib.util
 import json
 import multiprocessing
@@ -70,17 +69,6 @@ TRIAD_SCALAR = 3.0
 # ---------------------------------------------------------------------------
 # Provenance
 # ---------------------------------------------------------------------------
-
-
-def versions() -> dict[str, str]:
-    """The installed version of each library the record may use (absent ones are left out)."""
-    found = {}
-    for name in LIBRARIES:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return found
 
 
 def machine() -> dict:
@@ -628,7 +616,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "command": command(argv),
         "machine": machine(),
         "gpu": gpu,
-        "library_versions": versions(),
+        "library_versions": lu.library_versions(LIBRARIES),
         "settings": {
             **{key: value for key, value in vars(args).items() if key != "output"},
             "timing": "CPU scaling: lecture_utils.compare, every thread count in the same shuffled rounds, the "
