@@ -126,7 +126,7 @@ record:
 
 record-wheels: $(STAMP)
 	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: --dest build/record-wheels \
-		$$(grep -E '^(threadpoolctl|py-cpuinfo)==' requirements.txt)
+		$$(grep -E '^threadpoolctl==' requirements.txt)
 
 # Two cold builds: non-timing outputs (cells not tagged `timing`) must be identical, and no
 # glued sentence may change its words (a verdict flip).

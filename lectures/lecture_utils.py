@@ -59,6 +59,7 @@ __all__ = [
     "busy_after",
     "busy_neighbour",
     "one_core",
+    "on_cores",
     "waiter_for",
     "Timing",
     "timeit",
@@ -307,7 +308,6 @@ def busy_neighbour():
             os.sched_setaffinity(0, cores_before)
 
 
-@contextlib.contextmanager
 def one_core():
     """Run a block with every thread of this process on one core: a per-core comparison.
 
@@ -316,18 +316,35 @@ def one_core():
 
     Thread pools (OpenBLAS, XLA's CPU runtime, Numba's) size themselves when
     they start and ignore later changes to thread-count settings, but every
-    thread obeys its CPU affinity.  This pins all the process's threads
-    (``/proc/self/task``) to the lowest core it may use, and those created in
-    the block inherit it; afterwards each thread gets its own cores back.  The
-    pool still runs its threads, which now take turns on one core.  Linux
-    only: elsewhere it raises :class:`NotImplementedError`.
+    thread obeys its CPU affinity.  This is :func:`on_cores` with one core.
     """
+    return on_cores(1)
+
+
+@contextlib.contextmanager
+def on_cores(count: int):
+    """Run a block with every thread of this process on its ``count`` lowest cores.
+
+    >>> with on_cores(1):
+    ...     _ = sum(range(100_000))
+
+    This pins all the process's threads (``/proc/self/task``) to the lowest
+    ``count`` cores it may use, and those created in the block inherit them;
+    afterwards each thread gets its own cores back.  A thread pool keeps its
+    size, its threads now taking turns on those cores: the way to run JAX's
+    CPU runtime, sized once at start, on fewer cores within one process.
+    Linux only: elsewhere it raises :class:`NotImplementedError`.
+    """
+    _check_count("count", count, 1)
     tasks = Path("/proc/self/task")
     if not hasattr(os, "sched_setaffinity") or not tasks.is_dir():
         raise NotImplementedError(
-            "lu.one_core() pins threads with os.sched_setaffinity and /proc/self/task, which only "
-            f"Linux has; on {platform.system()} run the comparison without it"
+            "lu.on_cores() and lu.one_core() pin threads with os.sched_setaffinity and /proc/self/task, which "
+            f"only Linux has; on {platform.system()} run the comparison without them"
         )
+    allowed = sorted(os.sched_getaffinity(0))
+    if count > len(allowed):
+        raise ValueError(f"on_cores({count}): this process may run on only {len(allowed)} cores")
 
     def threads() -> list[int]:
         return [int(name) for name in os.listdir(tasks)]
@@ -336,11 +353,11 @@ def one_core():
     for tid in threads():
         with contextlib.suppress(ProcessLookupError):  # a thread may end meanwhile
             before[tid] = os.sched_getaffinity(tid)
-    core = {min(os.sched_getaffinity(0))}
+    cores = set(allowed[:count])
     try:
         for tid in before:
             with contextlib.suppress(ProcessLookupError):
-                os.sched_setaffinity(tid, core)
+                os.sched_setaffinity(tid, cores)
         yield
     finally:
         everything = set().union(*before.values())
@@ -1761,7 +1778,8 @@ MACHINE_FIELDS = ("cpu_model", "cpu_cores", "logical_cpus", "memory_bytes", "ope
 GPU_FIELDS = ("device_name", "device_memory_bytes", "compute_capability", "driver_version", "cuda_version")
 #: Fields of every CPU scaling curve in ``scaling``, and of each of its points.
 SCALING_FIELDS = ("kernel", "description", "size", "control", "points")
-POINT_FIELDS = ("threads", "median_s", "min_s", "samples_s", "busy_cores", "ratio", "low", "high")
+#: (``busy_cores`` may be null where the recording machine could not count them.)
+POINT_FIELDS = ("threads", "median_s", "min_s", "samples_s", "ratio", "low", "high")
 #: Fields of every entry of ``results`` (``threads``, the CPU threads used, is None for GPU entries).
 RESULT_FIELDS = ("benchmark", "version", "device", "dtype", "size", "median_s", "min_s", "samples_s")
 
@@ -1772,11 +1790,17 @@ def _missing(mapping: Any, fields: tuple[str, ...], prefix: str = "") -> list[st
     return [f"{prefix}{name}" for name in fields if mapping.get(name) in (None, "", [], {})]
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _sample_problems(entry: dict, where: str) -> list[str]:
     """The raw samples must be there, positive, and give the median and minimum stated beside them."""
     samples = entry["samples_s"]
-    if not isinstance(samples, list) or not all(isinstance(t, (int, float)) and t > 0 for t in samples):
+    if not isinstance(samples, list) or not all(_is_number(t) and t > 0 for t in samples):
         return [f"{where}.samples_s must be a list of positive seconds"]
+    if not all(_is_number(entry[key]) for key in ("median_s", "min_s")):
+        return [f"{where}.median_s and min_s must be numbers"]
     problems = []
     if not math.isclose(float(np.median(samples)), entry["median_s"], rel_tol=1e-9):
         problems.append(f"{where}.median_s is not the median of its samples")
@@ -1785,8 +1809,52 @@ def _sample_problems(entry: dict, where: str) -> list[str]:
     return problems
 
 
+def _curve_problems(curve: dict, where: str) -> list[str]:
+    """A scaling curve's points: thread counts from 1, one sample per round each, ratios that the samples give."""
+    points = curve["points"]
+    if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+        return [f"{where}.points must be a list of objects"]
+    problems = []
+    threads = [p.get("threads") for p in points]
+    if (
+        threads[0] != 1
+        or not all(isinstance(t, int) and not isinstance(t, bool) for t in threads)
+        or threads != sorted(set(threads))
+    ):
+        problems.append(f"{where}.points must start at 1 thread and increase, got {threads}")
+    for k, point in enumerate(points):
+        point_missing = _missing(point, POINT_FIELDS, f"{where}.points[{k}].")
+        problems += point_missing or _sample_problems(point, f"{where}.points[{k}]")
+        busy = point.get("busy_cores")
+        if busy is not None and not (_is_number(busy) and busy >= 0):
+            problems.append(f"{where}.points[{k}].busy_cores must be a number of cores or null")
+    if problems:
+        return problems
+    rounds = {len(p["samples_s"]) for p in points}
+    if len(rounds) != 1:
+        return [f"{where}: every thread count needs one sample per round, got {sorted(rounds)} samples"]
+    for k, point in enumerate(points):
+        expected = (1.0, 1.0, 1.0)
+        if k:
+            try:
+                v = _verdict("p", "1", point["samples_s"], points[0]["samples_s"], NOISE_THRESHOLD)
+            except ValueError:  # too few rounds for an interval
+                return [f"{where}: too few rounds ({len(point['samples_s'])}) to give an interval"]
+            expected = (v.ratio, v.low, v.high)
+        stated = tuple(point[key] for key in ("ratio", "low", "high"))
+        if not all(_is_number(x) and math.isclose(x, y, rel_tol=1e-9) for x, y in zip(stated, expected)):
+            problems.append(f"{where}.points[{k}]: ratio, low and high are not what its samples give")
+    return problems
+
+
 def validate_recorded_results(data: Any) -> None:
-    """Raise ValueError naming every provenance or result field that is missing, empty or inconsistent."""
+    """Raise ValueError naming every provenance or result field that is missing, empty or inconsistent.
+
+    Besides the provenance it checks the numbers against the raw samples: each
+    median and minimum, and each scaling point's speed ratio over one thread
+    and its interval, recomputed from the per-round samples as :func:`compare`
+    computes them.  A hand-edited number fails.
+    """
     import datetime as dt
 
     if not isinstance(data, dict):
@@ -1798,6 +1866,9 @@ def validate_recorded_results(data: Any) -> None:
     missing = _missing(data, PROVENANCE_FIELDS)
     if "machine" not in missing:
         missing += _missing(data["machine"], MACHINE_FIELDS, "machine.")
+        cores = data["machine"].get("cpu_cores") if isinstance(data["machine"], dict) else None
+        if cores is not None and not (isinstance(cores, int) and not isinstance(cores, bool) and cores >= 1):
+            missing.append(f"machine.cpu_cores must be a whole number of CPUs, got {cores!r}")
     if "library_versions" not in missing and not isinstance(data["library_versions"], dict):
         missing.append("library_versions (must be an object)")
     if "gpu" not in data:
@@ -1810,20 +1881,24 @@ def validate_recorded_results(data: Any) -> None:
     elif not scaling and not results:
         missing.append("scaling and results (both empty: nothing was recorded)")
     else:
+        kernels = []
         for i, curve in enumerate(scaling):
             where = f"scaling[{i}]"
-            missing += _missing(curve, SCALING_FIELDS, f"{where}.")
-            if isinstance(curve, dict) and isinstance(curve.get("points"), list) and curve["points"]:
-                threads = [p.get("threads") if isinstance(p, dict) else None for p in curve["points"]]
-                if threads[0] != 1 or any(not isinstance(t, int) for t in threads) or threads != sorted(set(threads)):
-                    missing.append(f"{where}.points must start at 1 thread and increase, got {threads}")
-                for k, point in enumerate(curve["points"]):
-                    point_missing = _missing(point, POINT_FIELDS, f"{where}.points[{k}].")
-                    missing += point_missing or _sample_problems(point, f"{where}.points[{k}]")
+            curve_missing = _missing(curve, SCALING_FIELDS, f"{where}.")
+            missing += curve_missing or _curve_problems(curve, where)
+            if isinstance(curve, dict):
+                kernels.append(curve.get("kernel"))
+        missing += [
+            f"scaling: kernel {k!r} recorded twice" for k in sorted(set(kernels), key=str) if kernels.count(k) > 1
+        ]
         for i, entry in enumerate(results):
             entry_missing = _missing(entry, RESULT_FIELDS, f"results[{i}].")
             missing += entry_missing or _sample_problems(entry, f"results[{i}]")
-            if not entry_missing and entry["device"] == "gpu" and not data.get("gpu"):
+            if entry_missing:
+                continue
+            if entry["device"] not in ("cpu", "gpu"):
+                missing.append(f"results[{i}].device must be 'cpu' or 'gpu', got {entry['device']!r}")
+            elif entry["device"] == "gpu" and not data.get("gpu"):
                 missing.append(f"results[{i}] ran on a GPU, but the record describes none (gpu)")
     if missing:
         raise ValueError("a record without complete provenance or raw samples: " + "; ".join(missing))
@@ -1869,10 +1944,14 @@ def load_records(folder: str | os.PathLike | None = None) -> list[dict]:
     return sorted(records, key=lambda r: r["date_utc"])
 
 
-def record_label(data: dict) -> str:
-    """Where and when a record was made: 'NVIDIA H200, AMD EPYC 9454 (16 cores), 2026-12-06'."""
-    where = f"{data['machine']['cpu_model']} ({data['machine']['cpu_cores']} cores)"
-    if data.get("gpu"):
+def record_label(data: dict, gpu: bool = True) -> str:
+    """Where and when a record was made: 'NVIDIA H200, AMD EPYC 9454 (16 CPUs), 2026-12-06'.
+
+    With ``gpu=False`` the GPU is left out, for results that ran on the CPU.
+    ``CPUs`` are those the recording process could use (:func:`cores`).
+    """
+    where = f"{data['machine']['cpu_model']} ({data['machine']['cpu_cores']} CPUs)"
+    if gpu and data.get("gpu"):
         where = f"{data['gpu']['device_name']}, {where}"
     return f"{where}, {str(data['date_utc'])[:10]}"
 
@@ -1906,12 +1985,15 @@ def plot_recorded_scaling(
 
     ``verdicts[i]`` is this build's verdict of ``threads[i]`` threads against
     one thread (``threads[0]`` must be 1, with ``verdicts[0]`` None).  Speedups
-    are over each machine's own one-thread time, with 95 % intervals, on a
-    log-2 thread axis with the ideal line.  Returns the labels of the records
+    are over each machine's own one-thread time, with 95 % intervals, on
+    linear axes (where a loss shows as a gap below the ideal line).  Curves
+    are labelled without the machine's GPU.  Returns the labels of the records
     drawn (:func:`record_label`); records without the kernel are left out.
     """
     if len(threads) != len(verdicts) or not threads or threads[0] != 1 or verdicts[0] is not None:
         raise ValueError("plot_recorded_scaling needs threads starting at 1 and one verdict per thread count after it")
+    import textwrap
+
     drawn = []
     top = max(threads)
     for k, data in enumerate(records):
@@ -1919,9 +2001,10 @@ def plot_recorded_scaling(
         if curve is None:
             continue
         color = COLORS[(k + 1) % len(COLORS)]
+        label = record_label(data, gpu=False)
         ax.fill_between(curve["threads"], curve["low"], curve["high"], color=color, alpha=0.2, linewidth=0)
-        ax.plot(curve["threads"], curve["speedup"], "o-", color=color, label=f"recorded: {record_label(data)}")
-        drawn.append(record_label(data))
+        ax.plot(curve["threads"], curve["speedup"], "o-", color=color, label=textwrap.fill(f"recorded: {label}", 34))
+        drawn.append(label)
         top = max(top, int(curve["threads"][-1]))
     ratio = np.array([1.0] + [v.ratio for v in verdicts[1:]])
     low = np.array([1.0] + [v.low for v in verdicts[1:]])
@@ -1936,26 +2019,22 @@ def plot_recorded_scaling(
         capsize=4,
         label="this build",
     )
-    ideal = 2.0 ** np.arange(0, math.floor(math.log2(top)) + 1)
-    ax.plot(ideal, ideal, "--", color="0.4", label="ideal")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log", base=2)
-    ax.set_xticks(ideal)
-    ax.set_yticks(ideal)
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(mpl.ticker.FormatStrFormatter("%g"))
-        axis.set_minor_formatter(mpl.ticker.NullFormatter())
-    ax.set_xlabel("threads (log scale)")
-    ax.set_ylabel("speedup over one thread (log scale)")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.plot([1, top], [1, top], "--", color="0.4", label="ideal")
+    ticks = sorted({1, top, *threads, *[2**k for k in range(1, math.floor(math.log2(top)) + 1)]})
+    ax.set_xticks(ticks)
+    ax.set_xlim(0, top + 1)
+    ax.set_ylim(0, top + 1)
+    ax.set_xlabel("threads")
+    ax.set_ylabel("speedup over one thread")
+    ax.legend(loc="upper left", fontsize=7)
     return drawn
 
 
 def recorded_scaling_sentence(kernel: str, records: Sequence[dict], build_threads: int) -> str:
     """What the records say about ``kernel``'s scaling, as one or two sentences for the page.
 
-    Without a record of the kernel it says that none exists and how to make
-    one; with records it names each (:func:`record_label`) and quotes the
+    Without a record of the kernel it says that none is at hand; with
+    records it names each (:func:`record_label`, without the GPU) and quotes the
     largest thread count recorded, its speedup over one thread and the 95 %
     interval, labelled as recorded rather than measured by this build.
     """
@@ -1964,18 +2043,18 @@ def recorded_scaling_sentence(kernel: str, records: Sequence[dict], build_thread
     curves = [(data, curve) for data, curve in curves if curve is not None]
     if not curves:
         return (
-            f"No larger machine is recorded in the repository's lectures/data folder yet, so the figure stops at "
-            f"this build's {build_threads} thread{'s' if build_threads > 1 else ''}. Running make record on a "
-            "machine with more cores adds its curve (the course page says how)."
+            f"No record of a machine with more cores is at hand here (the site's records live in its "
+            f"repository, not in a downloaded notebook), so the figure stops at this build's {build_threads} "
+            f"thread{'s' if build_threads > 1 else ''}."
         )
     data, curve = max(curves, key=lambda item: (item[1]["threads"][-1], item[0]["date_utc"]))
     size = ", ".join(f"{key} = {value:,}" for key, value in curve["size"].items())
-    where = "There" if len(curves) == 1 else f"On {record_label(data)}, the record with the most threads"
+    where = "There" if len(curves) == 1 else f"On {record_label(data, gpu=False)}, the record with the most threads"
     return (
-        f"Recorded by make record, not by this build, on {'; on '.join(record_label(d) for d, _ in curves)} "
-        f"(UTC dates). {where}, on {curve['threads'][-1]} threads the kernel ran {curve['speedup'][-1]:.1f} times "
-        f"as fast as on one (95 % interval {curve['low'][-1]:.1f} to {curve['high'][-1]:.1f}), with {size}. The "
-        "figure's last panel draws each recorded curve with this build's points over it."
+        f"Recorded by make record, not by this build, on "
+        f"{'; on '.join(record_label(d, gpu=False) for d, _ in curves)} (UTC dates). {where}, on "
+        f"{curve['threads'][-1]} threads the kernel ran {curve['speedup'][-1]:.1f} times as fast as on one "
+        f"(95 % interval {curve['low'][-1]:.1f} to {curve['high'][-1]:.1f}), with {size}."
     )
 
 

@@ -26,7 +26,8 @@ host.  ``lecture_utils.validate_recorded_results`` checks it before it is
 written, and the lectures read it with ``lecture_utils.load_records``.
 
 Small pure-Python wheels in ``build/record-wheels`` (``make record-wheels``)
-are importable when the machine's Python lacks them (threadpoolctl, py-cpuinfo).
+are importable when the machine's Python lacks them (threadpoolctl; the CPU model comes
+from /proc/cpuinfo where py-cpuinfo is missing).
 Importing this module runs nothing.
 """
 
@@ -61,7 +62,23 @@ except ImportError as err:  # the machine's own Python may lack what the helpers
     ) from None
 
 DATA = ROOT / "lectures" / "data"
-LIBRARIES = ["numpy", "scipy", "numba", "threadpoolctl", "jax", "jaxlib", "torch", "cupy", "numba-cuda", "psutil"]
+LIBRARIES = [
+    "numpy",
+    "scipy",
+    "numba",
+    "numba-cuda",
+    "threadpoolctl",
+    "psutil",
+    "jax",
+    "jaxlib",
+    "jax-cuda12-plugin",
+    "jax-cuda13-plugin",
+    "torch",
+    "triton",
+    "cupy",
+    "cupy-cuda12x",
+    "cupy-cuda13x",
+]
 A = 3.0  # the grid covers [-A, A] x [-A, A], as in the lectures
 TRIAD_SCALAR = 3.0
 
@@ -71,14 +88,47 @@ TRIAD_SCALAR = 3.0
 # ---------------------------------------------------------------------------
 
 
+def physical_cores() -> int | None:
+    """Distinct (socket, core) pairs among the CPUs this process may use (Linux), None where unknown."""
+    pairs = set()
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    for cpu in os.sched_getaffinity(0):
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            pairs.add(((topology / "physical_package_id").read_text(), (topology / "core_id").read_text()))
+        except OSError:
+            return None
+    return len(pairs) or None
+
+
+def last_level_cache() -> dict | None:
+    """The last-level cache: bytes of one, how many CPUs share one, and all of them together (STREAM's rule)."""
+    caches = lu._caches()  # (level, bytes, CPUs sharing it), from /sys
+    if not caches:
+        return None
+    level, size, sharing = max(caches, key=lambda c: (c[0], c[1]))
+    instances = -(-(os.cpu_count() or 1) // sharing) if sharing else 1
+    return {"level": level, "bytes_each": size, "cpus_sharing_each": sharing, "bytes_total": size * instances}
+
+
 def machine() -> dict:
-    """The CPU, its cores, memory and system: no host name."""
+    """The CPU, its cores, memory and system: no host name.
+
+    ``cpu_cores`` counts the CPUs this process may use (its affinity mask), the
+    thread counts of the scaling; ``physical_cores`` the distinct cores among
+    them (fewer with SMT); ``cpu_quota`` a cgroup's limit, which the mask does
+    not show.
+    """
+    quota = Path("/sys/fs/cgroup/cpu.max")
     return {
         "cpu_model": lu.cpu_model(),
         "cpu_cores": lu.cores(),
+        "physical_cores": physical_cores(),
         "logical_cpus": os.cpu_count(),
-        "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
-        "last_level_cache_bytes": max(lu.cache_bytes().values(), default=None),
+        "cpu_quota": quota.read_text().strip() if quota.is_file() else None,
+        "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None,
+        "last_level_cache": last_level_cache(),
         "operating_system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
     }
@@ -170,7 +220,7 @@ def process_pool(args, counts, notes) -> dict:
         children = True
     except ImportError:
         children = False
-        notes.append("psutil is missing: the process pool's busy cores count only the parent process.")
+        notes.append("psutil is missing: the process pool's busy cores are unknown (null).")
 
     def run(pool):
         return sum(pool.map(collatz_steps, *zip(*chunks)))
@@ -182,7 +232,7 @@ def process_pool(args, counts, notes) -> dict:
         for pool in pools.values():
             pool.shutdown()
     assert cmp.timing(threads_label(1)).result == expected
-    return curve(
+    pool_curve = curve(
         "process_pool",
         "Collatz steps of the first N integers in pure Python, in equal chunks over a pool of worker processes "
         "(spawned and kept alive; p workers for p threads)",
@@ -191,6 +241,10 @@ def process_pool(args, counts, notes) -> dict:
         cmp,
         counts,
     )
+    if not children:  # only the parent's CPU time was counted: not the pool's busy cores
+        for point in pool_curve["points"]:
+            point["busy_cores"] = None
+    return pool_curve
 
 
 def blas_matmul(args, counts, notes) -> dict | None:
@@ -216,10 +270,14 @@ def blas_matmul(args, counts, notes) -> dict | None:
         return run
 
     cmp = lu.compare({threads_label(p): on(p) for p in counts}, max_time=args.max_time, pause=0.05, rtol=1e-10)
-    library = controller.select(user_api="blas").lib_controllers[0]
+    try:
+        blas = lu.numpy_blas()  # the copy NumPy's @ calls, where several are loaded
+        library = f"{blas['internal_api']} {blas['version']}"
+    except LookupError:
+        library = "not told apart from the other BLAS copies loaded"
     return curve(
         "blas_matmul",
-        f"float64 matrix product a @ b by NumPy's BLAS ({library.internal_api} {library.version})",
+        f"float64 matrix product a @ b by NumPy's BLAS ({library})",
         {"n": args.matmul_n},
         "threadpoolctl limit(limits=p, user_api='blas')",
         cmp,
@@ -248,6 +306,13 @@ def numba_kernels(args, counts, notes) -> list[dict]:
                 r2 = x * x + y * y
                 m = max(m, np.cos(r2) / (1 + r2))
         return m
+
+    @njit(parallel=True)
+    def first_touch(a, b, c):  # written by the threads that use them: their pages on those threads' memory
+        for i in prange(a.size):
+            a[i] = 0.0
+            b[i] = 1.0 + (i % 7) / 8
+            c[i] = 0.5 + (i % 5) / 16
 
     @njit(parallel=True)
     def triad(a, b, c, s):
@@ -279,7 +344,7 @@ def numba_kernels(args, counts, notes) -> list[dict]:
         curve(
             "numba_grid_max",
             "maximum of cos(x^2 + y^2) / (1 + x^2 + y^2) over an N x N grid, a Numba prange loop "
-            "(the lecture on Numba's parallel loops)",
+            f"(the lecture on Numba's parallel loops), threading layer {numba.threading_layer()}",
             {"N": args.grid_n},
             "numba.set_num_threads(p)",
             cmp,
@@ -287,17 +352,18 @@ def numba_kernels(args, counts, notes) -> list[dict]:
         )
     ]
 
-    n = args.triad_n or max(2**20, 4 * (machine()["last_level_cache_bytes"] or 32 * 2**20) // 8)
-    rng = np.random.default_rng(args.seed)
-    b, c = rng.random(n), rng.random(n)
-    a = np.empty(n)
+    llc = (last_level_cache() or {}).get("bytes_total")
+    n = args.triad_n or max(2**20, 4 * (llc or 32 * 2**20) // 8)  # STREAM: each array 4 times all caches
+    a, b, c = np.empty(n), np.empty(n), np.empty(n)
+    first_touch(a, b, c)
     versions = {threads_label(p): on(p, lambda: triad(a, b, c, TRIAD_SCALAR)) for p in counts}
     cmp = lu.compare(versions, max_time=args.max_time, pause=0.03, check=False)
     np.testing.assert_allclose(a, b + TRIAD_SCALAR * c, rtol=1e-15)
+    size = f"{8 * n / llc:.1f} times the last-level caches together" if llc else "of unknown size against the caches"
     triad_curve = curve(
         "stream_triad",
-        "STREAM triad a = b + s c over float64 arrays, each four times the last-level cache, a Numba prange loop; "
-        "24 bytes moved per element as STREAM counts them",
+        f"STREAM triad a = b + s c over float64 arrays of {n:,} elements, each {size}, first written by the "
+        "threads that use them; a Numba prange loop; 24 bytes moved per element as STREAM counts them",
         {"elements": n, "bytes_per_element": 24},
         "numba.set_num_threads(p)",
         cmp,
@@ -308,29 +374,20 @@ def numba_kernels(args, counts, notes) -> list[dict]:
     return curves + [triad_curve]
 
 
-def confined(cpus: list[int], func):
-    """func run with every thread of this process confined to ``cpus`` (Linux), then freed again.
+def on_cores(p: int, func, calls: int = 1):
+    """``calls`` calls of func with every thread of this process on p cores (lu.on_cores), waited for inside.
 
     JAX sizes its CPU thread pool once, when it starts; confining its threads
-    to p cores is the way to run it on p cores within one process.  The call
-    waits for JAX's result before the threads are freed.
+    to p cores is the way to run it on p cores within one process.  Pinning
+    and freeing every thread costs a few hundred microseconds on a machine
+    with many threads, so one confinement holds several calls.
     """
-    everything = sorted(os.sched_getaffinity(0))
-
-    def set_all(mask):
-        for tid in os.listdir("/proc/self/task"):
-            try:
-                os.sched_setaffinity(int(tid), mask)
-            except OSError:  # a thread that ended meanwhile
-                pass
 
     def run(*a):
-        set_all(cpus)
-        try:
-            result = func(*a)
+        with lu.on_cores(p):
+            for _ in range(calls):
+                result = func(*a)
             return result.block_until_ready()
-        finally:
-            set_all(everything)
 
     return run
 
@@ -358,22 +415,30 @@ def jax_kernel(args, counts, notes) -> dict | None:
     r2 = grid[:, None] ** 2 + grid[None, :] ** 2
     expected = float((np.cos(r2) / (1 + r2)).max())
     del r2
-    cpus = sorted(os.sched_getaffinity(0))
-    versions = {threads_label(p): confined(cpus[:p], grid_max) for p in counts}
+    versions = {threads_label(p): on_cores(p, grid_max, args.jax_calls) for p in counts}
     cmp = lu.compare(versions, on_cpu, max_time=args.max_time, check=False)
     assert abs(float(cmp.timing(threads_label(1)).result) - expected) <= 1e-5
-    return curve(
+    jax_curve = curve(
         "jax_grid_max",
-        "the same grid maximum in float32 as one jax.jit function on the CPU; JAX's thread pool keeps its size, "
-        "its threads confined to p cores",
-        {"N": args.grid_n},
-        "os.sched_setaffinity of every thread of the process to p cores",
+        "the same grid maximum in float32 as one jax.jit function on the CPU, called calls_per_confinement "
+        "times in each timed call; JAX's thread pool keeps its size, its threads confined to p cores",
+        {"N": args.grid_n, "calls_per_confinement": args.jax_calls},
+        "lecture_utils.on_cores(p): every thread of the process on p cores (os.sched_setaffinity)",
         cmp,
         counts,
     )
+    for point in jax_curve["points"]:  # the confinement's own cost, inside each timed call
+        point["confinement_s"] = lu.timeit(on_cores(point["threads"], lambda: on_cpu), repeat=5).median
+    return jax_curve
 
 
 def cpu_scaling(args, notes) -> list[dict]:
+    if min(lu.cores(), args.max_threads) < 2:
+        raise SystemExit(
+            f"record.py: this process may use {lu.cores()} CPU(s) and --max-threads is {args.max_threads}: a "
+            "scaling needs at least 2. On a cluster, ask for a whole node (Slurm: --exclusive, or "
+            "--cpus-per-task=16); nothing was written."
+        )
     counts = thread_counts(min(lu.cores(), args.max_threads))
     print(f"CPU scaling on {', '.join(map(str, counts))} threads", flush=True)
     curves = [process_pool(args, counts, notes)]  # first: its workers start before other libraries' threads
@@ -403,9 +468,21 @@ def find_gpu(notes) -> dict | None:
     try:
         import torch
     except ImportError:
+        if lu._gpus_from_driver():
+            raise SystemExit(
+                "record.py: the NVIDIA driver lists a GPU, but this Python has no PyTorch to use it; nothing was "
+                "written. Install PyTorch with CUDA, or record the CPU only with --no-gpu."
+            ) from None
         notes.append("PyTorch is missing: no GPU results.")
         return None
     if not torch.cuda.is_available():
+        drivers = lu._gpus_from_driver()  # nvidia-smi's list, which needs no Python library
+        if drivers:
+            raise SystemExit(
+                f"record.py: the NVIDIA driver lists {', '.join(drivers)}, but PyTorch sees no CUDA GPU (a CPU "
+                "build of torch, or a driver it does not support); nothing was written. Fix the installation, "
+                "or record the CPU only with --no-gpu."
+            )
         notes.append("PyTorch sees no CUDA GPU: no GPU results.")
         return None
     props = torch.cuda.get_device_properties(0)
@@ -487,8 +564,9 @@ def gpu_results(args, notes) -> list[dict]:
             # Full float32 precision, as PyTorch uses by default: without it JAX may use TF32 on recent GPUs.
             matmul_jit = jax.jit(lambda a, b: jnp.matmul(a, b, precision=jax.lax.Precision.HIGHEST))
             a_j, b_j = jax.device_put(a_np, jax_gpu), jax.device_put(b_np, jax_gpu)
-            check(matmul_jit(a_j, b_j), c_ref, **tol)
-            record("matmul", "JAX GPU (jit)", "gpu", dtype, n, None, lu.timeit(matmul_jit, a_j, b_j))
+            timing = lu.timeit(matmul_jit, a_j, b_j)  # timed first: its first call compiles (first_call_s)
+            check(timing.result, c_ref, **tol)
+            record("matmul", "JAX GPU (jit)", "gpu", dtype, n, None, timing)
             del a_j, b_j
     torch.cuda.empty_cache()
 
@@ -532,20 +610,13 @@ def gpu_results(args, notes) -> list[dict]:
         check(grid_max_torch(g_gpu), expected, rtol=1e-5)
         record(benchmark, "PyTorch GPU", "gpu", "float32", size, None, lu.timeit(grid_max_torch, g_gpu, number=number))
         if benchmark == "grid_max":
-            try:
-                compiled = torch.compile(grid_max_torch)
-                check(compiled(g_gpu), expected, rtol=1e-5)
-                record(
-                    benchmark,
-                    "PyTorch GPU (torch.compile)",
-                    "gpu",
-                    "float32",
-                    size,
-                    None,
-                    lu.timeit(compiled, g_gpu, number=number),
-                )
+            try:  # timed first: its first call compiles (first_call_s)
+                timing = lu.timeit(torch.compile(grid_max_torch), g_gpu, number=number)
             except Exception as err:  # no Triton or no compiler: record why, keep the rest
                 notes.append(f"torch.compile on the GPU failed ({type(err).__name__}): no compiled result.")
+            else:
+                check(timing.result, expected, rtol=1e-5)  # a wrong answer stops the recording
+                record(benchmark, "PyTorch GPU (torch.compile)", "gpu", "float32", size, None, timing)
         if jax is not None:
 
             def grid_max_jax(grid):
@@ -557,16 +628,9 @@ def gpu_results(args, notes) -> list[dict]:
                 if device is None:
                     continue
                 g_j = jax.device_put(grid32, device)
-                check(grid_max_jit(g_j), expected, rtol=1e-5)
-                record(
-                    benchmark,
-                    label,
-                    where,
-                    "float32",
-                    size,
-                    cores if where == "cpu" else None,
-                    lu.timeit(grid_max_jit, g_j, number=number),
-                )
+                timing = lu.timeit(grid_max_jit, g_j, number=number)  # timed first: its first call compiles
+                check(timing.result, expected, rtol=1e-5)
+                record(benchmark, label, where, "float32", size, cores if where == "cpu" else None, timing)
 
     # --- transfers --------------------------------------------------------------
     nbytes = args.transfer_mib * 2**20
@@ -642,6 +706,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--grid-n", type=int, default=2_000, help="grid points per axis (Numba and JAX)")
     parser.add_argument("--matmul-n", type=int, default=2_048, help="BLAS matrices are n x n")
     parser.add_argument("--triad-n", type=int, default=0, help="triad elements (0: four times the last-level cache)")
+    parser.add_argument("--jax-calls", type=int, default=10, help="JAX: calls per confinement to p cores")
     parser.add_argument("--tasks", type=int, default=64, help="process pool: tasks per call")
     parser.add_argument("--task-size", type=int, default=4_000, help="process pool: integers per task")
     parser.add_argument("--gpu-matmul-n", type=int, default=4_096, help="GPU: matrices are n x n")
@@ -663,6 +728,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "max_threads",
         "grid_n",
         "matmul_n",
+        "jax_calls",
         "tasks",
         "task_size",
         "gpu_matmul_n",

@@ -1046,6 +1046,29 @@ def test_one_core_pins_every_thread_and_gives_the_cores_back():
         worker.join()
 
 
+def test_on_cores_pins_every_thread_to_the_lowest_cores_and_checks_its_count():
+    import os
+
+    cores = sorted(os.sched_getaffinity(0))
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        for count in range(1, len(cores) + 1):
+            with lu.on_cores(count):
+                assert os.sched_getaffinity(worker.native_id) == os.sched_getaffinity(0) == set(cores[:count])
+            assert os.sched_getaffinity(worker.native_id) == set(cores)
+    finally:
+        stop.set()
+        worker.join()
+    with pytest.raises(ValueError, match=f"only {len(cores)} cores"):
+        with lu.on_cores(len(cores) + 1):
+            pass
+    with pytest.raises(ValueError, match="count must be at least 1"):
+        with lu.on_cores(0):
+            pass
+
+
 def test_busy_neighbour_slows_work_on_the_same_core_and_cleans_up():
     import os
 

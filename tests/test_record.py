@@ -41,10 +41,14 @@ def recorded(tmp_path_factory):
 def synthetic():
     """A complete record, as the script writes it. Synthetic test data, not a measurement."""
 
-    def point(threads, median):
-        samples = [median * 0.9, median, median * 1.2]
-        return {"threads": threads, "median_s": median, "min_s": samples[0], "samples_s": samples,
-                "busy_cores": threads * 0.9, "ratio": 4.0 / median, "low": 3.5 / median, "high": 4.5 / median}  # fmt: skip
+    one = [3.6, 4.0, 4.8, 3.9, 4.1, 4.4, 3.8]  # one thread's samples in 7 rounds; each ratio is what samples give
+
+    def point(threads, speedup):
+        samples = one if threads == 1 else [t / speedup * (1 + 0.02 * k) for k, t in enumerate(one)]
+        verdict = lu._verdict("p", "1", samples, one, lu.NOISE_THRESHOLD)
+        ratio, low, high = (1.0, 1.0, 1.0) if threads == 1 else (verdict.ratio, verdict.low, verdict.high)
+        return {"threads": threads, "median_s": float(np.median(samples)), "min_s": min(samples),
+                "samples_s": samples, "busy_cores": threads * 0.9, "ratio": ratio, "low": low, "high": high}  # fmt: skip
 
     def entry(benchmark, version, device, median):
         return {"benchmark": benchmark, "version": version, "device": device, "dtype": "float32", "size": 64,
@@ -138,6 +142,39 @@ def test_raw_samples_must_be_there_and_agree_with_the_summary():
         check(data)
 
 
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda d: d["scaling"][0]["points"][1].update(ratio=12.0), "ratio, low and high are not what its samples"),
+        (lambda d: d["scaling"][0]["points"][2].update(low=9.0), "ratio, low and high are not what its samples"),
+        (lambda d: d["scaling"][0]["points"][0].update(ratio=3.0), "points[0]: ratio, low and high"),
+        (lambda d: d["machine"].update(cpu_cores="many"), "machine.cpu_cores must be a whole number"),
+        (lambda d: d["machine"].update(cpu_cores=0), "machine.cpu_cores"),
+        (lambda d: d["results"][0].update(samples_s=[True, True, True]), "samples_s must be a list of positive"),
+        (lambda d: d["results"][0].update(median_s="2.0"), "median_s and min_s must be numbers"),
+        (
+            lambda d: d["scaling"][0]["points"][1]["samples_s"].append(d["scaling"][0]["points"][1]["median_s"]),
+            "one sample per round",
+        ),  # the median and minimum still agree with the samples
+        (lambda d: d["scaling"].append(copy.deepcopy(d["scaling"][0])), "recorded twice"),
+        (lambda d: d["scaling"][0].update(points="x"), "points must be a list of objects"),
+        (lambda d: d["results"][1].update(device="cuda"), "device must be 'cpu' or 'gpu'"),
+        (lambda d: d["scaling"][0]["points"][1].update(busy_cores=-5), "busy_cores must be a number"),
+    ],
+)
+def test_a_hand_edited_record_is_refused(edit, named):
+    data = synthetic()
+    edit(data)
+    with pytest.raises(ValueError, match=re.escape(named)):
+        check(data)
+
+
+def test_busy_cores_may_be_unknown():
+    data = synthetic()
+    data["scaling"][0]["points"][1]["busy_cores"] = None  # a recording machine without psutil, for a pool
+    check(data)
+
+
 def test_a_gpu_result_needs_a_gpu_and_points_start_at_one_thread():
     data = synthetic()
     data["gpu"] = None
@@ -181,11 +218,12 @@ def test_load_records_reads_every_record_oldest_first_and_names_a_bad_file(tmp_p
 
 def test_label_and_scaling_curve_of_a_record():
     data = synthetic()
-    assert lu.record_label(data) == "Synthetic GPU (not a measurement), Synthetic CPU (4 cores), 2000-01-01"
+    assert lu.record_label(data) == "Synthetic GPU (not a measurement), Synthetic CPU (4 CPUs), 2000-01-01"
+    assert lu.record_label(data, gpu=False) == "Synthetic CPU (4 CPUs), 2000-01-01"
     data["gpu"] = None
-    assert lu.record_label(data) == "Synthetic CPU (4 cores), 2000-01-01"
+    assert lu.record_label(data) == "Synthetic CPU (4 CPUs), 2000-01-01"
     curve = lu.record_scaling(data, "numba_grid_max")
-    assert list(curve["threads"]) == [1, 2, 4] and curve["speedup"][2] == pytest.approx(4.0 / 1.2)
+    assert list(curve["threads"]) == [1, 2, 4] and curve["speedup"][2] == data["scaling"][0]["points"][2]["ratio"]
     assert lu.record_scaling(data, "blas_matmul") is None
 
 
@@ -195,14 +233,11 @@ def test_recorded_scaling_plot_draws_each_record_and_the_build():
     other = synthetic()
     other["scaling"] = []
     other["gpu"], other["results"] = None, [synthetic()["results"][0]]
-    assert lu.plot_recorded_scaling(ax, "numba_grid_max", [1, 2], build, [synthetic(), other]) == [
-        lu.record_label(synthetic())
-    ]  # the record without the kernel is left out
-    assert set(ax.get_legend_handles_labels()[1]) == {
-        f"recorded: {lu.record_label(synthetic())}",
-        "ideal",
-        "this build",
-    }
+    label = lu.record_label(synthetic(), gpu=False)  # a CPU curve: the machine's GPU is not named
+    assert lu.plot_recorded_scaling(ax, "numba_grid_max", [1, 2], build, [synthetic(), other]) == [label]
+    legend = [" ".join(text.split()) for text in ax.get_legend_handles_labels()[1]]  # labels are wrapped
+    assert set(legend) == {f"recorded: {label}", "ideal", "this build"}  # the record without the kernel: left out
+    assert ax.get_xscale() == ax.get_yscale() == "linear" and ax.get_xlim()[1] >= 4
     with pytest.raises(ValueError, match="threads starting at 1"):
         lu.plot_recorded_scaling(ax, "numba_grid_max", [2, 1], build, [])
     plt.close(fig)
@@ -210,21 +245,21 @@ def test_recorded_scaling_plot_draws_each_record_and_the_build():
 
 def test_recorded_scaling_sentence_labels_records_and_says_when_there_are_none():
     none = lu.recorded_scaling_sentence("numba_grid_max", [], 2)
-    assert none.startswith("No larger machine is recorded") and "this build's 2 threads" in none
-    assert "make record" in none
+    assert none.startswith("No record of a machine with more cores is at hand") and "this build's 2 threads" in none
     one = lu.recorded_scaling_sentence("numba_grid_max", [synthetic()], 2)
-    assert one.startswith(f"Recorded by make record, not by this build, on {lu.record_label(synthetic())}")
+    label = lu.record_label(synthetic(), gpu=False)
+    assert one.startswith(f"Recorded by make record, not by this build, on {label} (UTC dates).")
     curve = lu.record_scaling(synthetic(), "numba_grid_max")
-    assert (
+    assert one.endswith(
         f"There, on 4 threads the kernel ran {curve['speedup'][-1]:.1f} times as fast as on one (95 % interval "
-        f"{curve['low'][-1]:.1f} to {curve['high'][-1]:.1f}), with N = 64." in one
+        f"{curve['low'][-1]:.1f} to {curve['high'][-1]:.1f}), with N = 64."
     )
     bigger = synthetic()
     bigger["machine"]["cpu_model"], bigger["date_utc"] = "Bigger CPU", "2001-01-01T00:00:00+00:00"
     bigger["scaling"][0]["points"].append(dict(bigger["scaling"][0]["points"][-1], threads=8))
     two = lu.recorded_scaling_sentence("numba_grid_max", [synthetic(), bigger], 2)
-    assert f"On {lu.record_label(bigger)}, the record with the most threads, on 8 threads" in two
-    assert lu.recorded_scaling_sentence("blas_matmul", [synthetic()], 2).startswith("No larger machine")
+    assert f"On {lu.record_label(bigger, gpu=False)}, the record with the most threads, on 8 threads" in two
+    assert lu.recorded_scaling_sentence("blas_matmul", [synthetic()], 2).startswith("No record")
     with pytest.raises(ValueError, match="build_threads"):
         lu.recorded_scaling_sentence("numba_grid_max", [], 0)
 
@@ -300,19 +335,46 @@ def test_a_missing_library_is_noted_and_skipped(monkeypatch, module, function, n
     assert result in (None, []) and len(notes) == 1 and note in notes[0]
 
 
-def test_confined_runs_every_thread_on_the_given_cores_and_frees_them_after():
+def test_the_jax_versions_wait_for_their_result_on_p_cores_and_free_them_after():
     import os
 
     everything = os.sched_getaffinity(0)
-    first = sorted(everything)[:1]
 
-    class Result:  # what a JAX call returns: confined waits for it before freeing the threads
+    class Result:  # what a JAX call returns: the version waits for it before the cores are freed
         def block_until_ready(self):
             self.seen = os.sched_getaffinity(0)
             return self
 
-    assert record.confined(first, Result)().seen == set(first)
+    assert record.on_cores(1, Result)().seen == {min(everything)}
     assert os.sched_getaffinity(0) == everything
+
+
+def test_a_gpu_the_driver_lists_but_pytorch_cannot_use_stops_the_run(monkeypatch):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    monkeypatch.setattr(lu, "_gpus_from_driver", lambda: ["NVIDIA Test GPU"])
+    with pytest.raises(SystemExit, match="PyTorch sees no CUDA GPU.*--no-gpu"):
+        record.find_gpu([])
+
+
+def test_one_cpu_is_refused_with_advice():
+    import os
+
+    one = {min(os.sched_getaffinity(0))}
+    result = subprocess.run([sys.executable, str(SCRIPT), *SMALL, "--output", "/dev/null"], capture_output=True,
+                            text=True, timeout=120, preexec_fn=lambda: os.sched_setaffinity(0, one))  # fmt: skip
+    assert result.returncode == 1 and "a scaling needs at least 2" in result.stderr and "--exclusive" in result.stderr
+
+
+def test_without_psutil_the_pools_busy_cores_are_unknown(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psutil", None)
+    notes = []
+    args = record.parse_args(["--max-time", "0.05", "--tasks", "2", "--task-size", "20"])
+    pool = record.process_pool(args, [1, 2], notes)
+    assert [p["busy_cores"] for p in pool["points"]] == [None, None]
+    assert notes == ["psutil is missing: the process pool's busy cores are unknown (null)."]
+    check(dict(synthetic(), scaling=[pool]))
 
 
 def test_no_gpu_here_is_noted():
@@ -352,6 +414,10 @@ def test_the_small_recording_scales_every_kernel_in_interleaved_rounds(recorded)
             per_round = np.array(points[0]["samples_s"]) / np.array(p["samples_s"])
             assert p["ratio"] == pytest.approx(float(np.median(per_round)))
     triad = next(c for c in data["scaling"] if c["kernel"] == "stream_triad")
+    assert "arrays of 100,000 elements" in triad["description"]  # the size run, not the default's rule
+    jax_points = next(c for c in data["scaling"] if c["kernel"] == "jax_grid_max")["points"]
+    assert all(0 < p["confinement_s"] < p["median_s"] for p in jax_points)
+    assert data["machine"]["physical_cores"] >= 1 and data["machine"]["last_level_cache"]["bytes_total"] > 0
     for p in triad["points"]:
         assert p["bandwidth_gb_s"] == pytest.approx(24 * 100_000 / p["median_s"] / 1e9)
 
