@@ -85,9 +85,23 @@ def test_time_follows_bytes_for_the_scan_and_the_chain_for_the_loop(values):
     assert ("mostly memory traffic" in values["scan-time-sentence"]) == (values["scan-bw-share"] > 0.5)
     assert values["loop-bw-share"] < min(0.6, values["scan-bw-share"])
     assert values["scan-rate"] > values["loop-rate"]
-    # "two cores cut its median ... a factor G, less than the factor D by which it trailed the loop on one core"
+    # "The scan does parallelise: ... two cores cut its median ... a factor G, less than the factor D by which
+    # it trailed the loop on one core" only where G > 1.05; otherwise the page says this run shows no gain.
+    # (Quiet builds measured G from 0.72 to 1.35 in two separate comparisons.)
     assert values["assoc-vs-loop-one-core-verdict"]["verdict"] == "slower"
-    assert 1.05 < values["assoc-two-core-gain"] < values["assoc-one-core-deficit"]
+    gain, deficit, sentence = (
+        values["assoc-two-core-gain"],
+        values["assoc-one-core-deficit"],
+        values["assoc-cores-sentence"],
+    )
+    if gain > 1.05:
+        relation = "less than" if gain < deficit else "more than"
+        assert (
+            sentence.startswith("The scan does parallelise")
+            and f"a factor {gain:.1f}, {relation} the factor" in sentence
+        )
+    else:
+        assert "this run shows no gain from the second core" in sentence and "parallelise" not in sentence
     # Summary: "the associative scan took ... as long as the loop" on the build's cores
     assert values["assoc-vs-loop-verdict"]["verdict"] == "slower"
 

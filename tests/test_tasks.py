@@ -9,6 +9,7 @@ printed results, never speed targets.
 
 import ast
 import importlib
+import math
 import sys
 
 import numpy as np
@@ -189,9 +190,12 @@ def test_mixed_tasks(values):
     assert verdict(values, "mixed-remedy") == "faster", values["mixed-remedy"]
     record = values["mixed-remedy-verdict"]
     assert record["version"] == "8 processes" and record["baseline"].endswith("processes")
-    # the sums of the solution explain the measured times
+    # "... makes E, and they took T (R times that sum)": each time is set against the solution's sum as a
+    # number, not promised to match it (a quiet build measured the 8 processes at 1.38 times theirs)
     for name in ["eight", "threads", "processes", "eight-processes"]:
-        assert 0.75 < values[f"mixed-{name}-vs-estimate"] < 1.35, name
+        ratio = values[f"mixed-{name}-vs-estimate"]
+        assert math.isfinite(ratio) and ratio > 0, name
+        assert values[f"mixed-{name}-time"].endswith(f" ({ratio:.2f} times that sum)"), name
     # "Speedups above the 2 cores come from the sleeps": the 8 processes beat serial by more than the cores
     assert values["mixed-remedy-ratio"] * values["mixed-processes-ratio"] > values["cores"]
     # "the computations take turns at the GIL ... keeping X cores busy"
