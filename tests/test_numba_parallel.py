@@ -43,13 +43,16 @@ def test_comparisons_name_the_right_versions(values):
         "equal-vs-serial": ("equal rows", "the serial triangle"),
         "paired-vs-serial": ("paired rows", "the serial triangle"),
         "pi-prange": ("prange", "the serial compilation"),
-        "ufunc-threads-vs-one": (f"parallel target on {values['threads']} threads", "parallel target on 1 thread"),
+        "ufunc-threads-vs-one": (
+            f"the parallel target on {values['threads']} threads",
+            "the parallel target on 1 thread",
+        ),
         "guvectorize-threads": ("@guvectorize rows, parallel", "@guvectorize rows"),
         "fastmath-vs-serial": ("the fastmath loop", "the plain loop"),
         "parallel-fast-vs-fast": ("prange with fastmath", "the fastmath loop"),
         "fast-cache": ("a cached slice", "the large array"),
-        "ufunc-one-thread": ("parallel target on 1 thread", "@vectorize"),
-        "cheap-one-thread": ("parallel target on 1 thread", "@vectorize"),
+        "ufunc-one-thread": ("the parallel target on 1 thread", "@vectorize"),
+        "cheap-one-thread": ("the parallel target on 1 thread", "@vectorize"),
     }
     for name, (version, baseline) in expected.items():
         assert (record(values, name)["version"], record(values, name)["baseline"]) == (version, baseline), name
@@ -189,19 +192,16 @@ def test_parallel_ufunc_pays_per_element(values):
     assert record(values, "ufunc-threads-vs-one")["verdict"] == "faster"
     # "The serial @vectorize and @guvectorize versions came within X % of the serial loop"
     assert 0 <= values["serial-wrappers-within"] < 25
-    # "while the parallel ufunc <verdict against the serial @vectorize>", and the later clause that follows
-    # from it: slower, no faster, or "only X times as fast", less than the threads alone gained over one
-    # thread. (A fixed "within 25 %" failed a quiet CI build at 26 %.)
+    # "while the parallel ufunc <verdict against the serial @vectorize>", and the later clause that repeats
+    # it as the consequence of dispatch; where it is faster, by less than its threads gained over one thread.
+    # (A fixed "within 25 %" failed a quiet CI build at 26 %.)
     end = record(values, "parallel-ufunc-vs-serial")
     assert values["parallel-ufunc-vs-serial"] == end["phrase"]
     sentence = values["ufunc-end-sentence"]
-    if end["verdict"] == "slower":
-        assert sentence.endswith("ends up slower than the serial one")
-    elif end["verdict"] == "faster":
-        assert f"ran only {end['ratio']:.1f} times as fast as the serial one" in sentence
+    assert sentence.startswith(f"which is why, in the first table, the parallel ufunc {end['phrase']}"), sentence
+    if end["verdict"] == "faster":
+        assert sentence.endswith(", less than its threads gained over one thread")
         assert end["ratio"] < values["ufunc-threads-vs-one-ratio"]
-    else:
-        assert sentence.endswith("ends up no faster than the serial one")
 
 
 def test_crossover_against_the_price_of_a_parallel_loop(values):
@@ -227,8 +227,17 @@ def test_fastmath_bandwidth_numbers(values):
     assert values["plain-cache-ratio"] < 1.2
     assert record(values, "fast-cache")["verdict"] == "faster"
     assert record(values, "fast-cache")["ratio"] > 2 * values["plain-cache-ratio"]
-    # "A second core draws its own share: prange with fastmath ran X times as fast as the fastmath loop"
-    assert record(values, "parallel-fast-vs-fast")["verdict"] == "faster"
+    # "On N threads, prange with fastmath <verdict>, at X GB/s: <what that says about one core's share>"
+    second = record(values, "parallel-fast-vs-fast")
+    sentence = values["second-core-sentence"]
+    if second["verdict"] == "faster" and second["ratio"] >= 1.5:
+        assert sentence == "the added cores drew bandwidth of their own"
+    elif second["verdict"] == "faster":
+        assert (
+            sentence == f"so one core alone already drew {100 / second['ratio']:.0f} % of what {values['threads']} drew"
+        )
+    else:
+        assert sentence == "so more cores added no bandwidth that stands out from the noise"
 
 
 def test_the_times_are_durations(values):

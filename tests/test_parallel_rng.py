@@ -186,8 +186,10 @@ def test_generator_kernels_run_at_the_same_time(values):
     assert values["kernel-threads-verdict"]["baseline"] == "the kernel on one thread"
     if values["cores"] > 1 and values["threads"] > 1:
         assert values["kernel-busy-n"] > values["kernel-busy-1"] + 0.3
-    together = values["kernel-threads-meaning"] == "they drew and counted at the same time"
-    assert together == (verdict(values, "kernel-threads") == "faster"), values["kernel-threads"]
+    meaning = {"faster": "they drew and counted at the same time",
+               "no measurable difference": "in this run the added threads did not measurably shorten the time",
+               "slower": "in this run the added threads lengthened the time"}  # fmt: skip
+    assert values["kernel-threads-meaning"] == meaning[verdict(values, "kernel-threads")], values["kernel-threads"]
 
 
 def test_counter_based_speed_is_decomposed(values):
