@@ -95,7 +95,6 @@ __all__ = [
     "record_scaling",
     "plot_recorded_scaling",
     "recorded_scaling_sentence",
-    "recorded_table",
 ]
 
 # ---------------------------------------------------------------------------
@@ -1871,6 +1870,12 @@ def validate_recorded_results(data: Any) -> None:
             missing.append(f"machine.cpu_cores must be a whole number of CPUs, got {cores!r}")
     if "library_versions" not in missing and not isinstance(data["library_versions"], dict):
         missing.append("library_versions (must be an object)")
+    notes = data.get("notes")
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        missing.append("notes (a list of strings, empty where there is nothing to note)")
+    command = data.get("command")
+    if isinstance(command, str) and any(part.startswith(("/", "~")) for part in command.split()):
+        missing.append(f"command holds a local path: {command!r}")
     if "gpu" not in data:
         missing.append("gpu (null on a machine without one)")
     elif data["gpu"] is not None:
@@ -1882,10 +1887,15 @@ def validate_recorded_results(data: Any) -> None:
         missing.append("scaling and results (both empty: nothing was recorded)")
     else:
         kernels = []
+        cores = data["machine"].get("cpu_cores") if isinstance(data.get("machine"), dict) else None
         for i, curve in enumerate(scaling):
             where = f"scaling[{i}]"
             curve_missing = _missing(curve, SCALING_FIELDS, f"{where}.")
             missing += curve_missing or _curve_problems(curve, where)
+            if not curve_missing and isinstance(cores, int) and isinstance(curve["points"], list):
+                top = max((p.get("threads", 0) for p in curve["points"] if isinstance(p, dict)), default=0)
+                if isinstance(top, int) and top > cores:
+                    missing.append(f"{where}: {top} threads on a machine with {cores} CPUs")
             if isinstance(curve, dict):
                 kernels.append(curve.get("kernel"))
         missing += [
@@ -1903,9 +1913,11 @@ def validate_recorded_results(data: Any) -> None:
     if missing:
         raise ValueError("a record without complete provenance or raw samples: " + "; ".join(missing))
     try:
-        dt.datetime.fromisoformat(str(data["date_utc"]))
+        date = dt.datetime.fromisoformat(str(data["date_utc"]))
     except ValueError:
         raise ValueError(f"date_utc is not an ISO 8601 date: {data['date_utc']!r}") from None
+    if date.tzinfo is None:
+        raise ValueError(f"date_utc has no time zone: {data['date_utc']!r} (make record writes UTC, +00:00)")
 
 
 def load_recorded_results(path: str | os.PathLike) -> dict:
@@ -2043,8 +2055,8 @@ def recorded_scaling_sentence(kernel: str, records: Sequence[dict], build_thread
     curves = [(data, curve) for data, curve in curves if curve is not None]
     if not curves:
         return (
-            f"No record of a machine with more cores is at hand here (the site's records live in its "
-            f"repository, not in a downloaded notebook), so the figure stops at this build's {build_threads} "
+            f"No machine with more cores has been recorded for this figure yet (and a downloaded notebook "
+            f"never has the site's records), so the figure stops at this build's {build_threads} "
             f"thread{'s' if build_threads > 1 else ''}."
         )
     data, curve = max(curves, key=lambda item: (item[1]["threads"][-1], item[0]["date_utc"]))
@@ -2056,25 +2068,3 @@ def recorded_scaling_sentence(kernel: str, records: Sequence[dict], build_thread
         f"{curve['threads'][-1]} threads the kernel ran {curve['speedup'][-1]:.1f} times as fast as on one "
         f"(95 % interval {curve['low'][-1]:.1f} to {curve['high'][-1]:.1f}), with {size}."
     )
-
-
-def recorded_table(data: dict, benchmark: str):
-    """One benchmark of a recorded file as a table, with speedups against the best CPU version.
-
-    Returns a pandas DataFrame indexed by version with columns ``device``,
-    ``dtype``, ``size``, ``threads``, ``median_s``, ``min_s`` and
-    ``speedup_vs_best_cpu`` (the median of the fastest CPU entry of the same
-    dtype divided by this entry's median; missing when no such CPU entry).
-    """
-    import pandas as pd
-
-    rows = [r for r in data["results"] if r["benchmark"] == benchmark]
-    if not rows:
-        raise ValueError(f"no results for benchmark {benchmark!r}")
-    table = pd.DataFrame(rows).set_index("version")
-    best_cpu = table[table["device"] == "cpu"].groupby("dtype")["median_s"].min()
-    table["speedup_vs_best_cpu"] = [
-        best_cpu[d] / m if d in best_cpu.index else float("nan") for d, m in zip(table["dtype"], table["median_s"])
-    ]
-    columns = ["device", "dtype", "size", "threads", "median_s", "min_s", "speedup_vs_best_cpu"]
-    return table[columns]

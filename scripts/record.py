@@ -321,6 +321,8 @@ def numba_kernels(args, counts, notes) -> list[dict]:
         return a
 
     top = numba.config.NUMBA_NUM_THREADS
+    if counts[-1] > top:
+        notes.append(f"NUMBA_NUM_THREADS is {top}: the Numba curves stop there.")
     counts = [p for p in counts if p <= top]
 
     def on(p, func):
@@ -362,8 +364,8 @@ def numba_kernels(args, counts, notes) -> list[dict]:
     size = f"{8 * n / llc:.1f} times the last-level caches together" if llc else "of unknown size against the caches"
     triad_curve = curve(
         "stream_triad",
-        f"STREAM triad a = b + s c over float64 arrays of {n:,} elements, each {size}, first written by the "
-        "threads that use them; a Numba prange loop; 24 bytes moved per element as STREAM counts them",
+        f"STREAM triad a = b + s c over float64 arrays of {n:,} elements, each {size}, first written in "
+        "parallel by all threads; a Numba prange loop; 24 bytes moved per element as STREAM counts them",
         {"elements": n, "bytes_per_element": 24},
         "numba.set_num_threads(p)",
         cmp,
@@ -374,7 +376,7 @@ def numba_kernels(args, counts, notes) -> list[dict]:
     return curves + [triad_curve]
 
 
-def on_cores(p: int, func, calls: int = 1):
+def confined_calls(p: int, func, calls: int = 1):
     """``calls`` calls of func with every thread of this process on p cores (lu.on_cores), waited for inside.
 
     JAX sizes its CPU thread pool once, when it starts; confining its threads
@@ -415,8 +417,8 @@ def jax_kernel(args, counts, notes) -> dict | None:
     r2 = grid[:, None] ** 2 + grid[None, :] ** 2
     expected = float((np.cos(r2) / (1 + r2)).max())
     del r2
-    versions = {threads_label(p): on_cores(p, grid_max, args.jax_calls) for p in counts}
-    cmp = lu.compare(versions, on_cpu, max_time=args.max_time, check=False)
+    versions = {threads_label(p): confined_calls(p, grid_max, args.jax_calls) for p in counts}
+    cmp = lu.compare(versions, on_cpu, max_time=args.max_time, pause=0.03, check=False)
     assert abs(float(cmp.timing(threads_label(1)).result) - expected) <= 1e-5
     jax_curve = curve(
         "jax_grid_max",
@@ -428,18 +430,34 @@ def jax_kernel(args, counts, notes) -> dict | None:
         counts,
     )
     for point in jax_curve["points"]:  # the confinement's own cost, inside each timed call
-        point["confinement_s"] = lu.timeit(on_cores(point["threads"], lambda: on_cpu), repeat=5).median
+        point["confinement_s"] = lu.timeit(confined_calls(point["threads"], lambda: on_cpu), repeat=5).median
+    jax_curve["unit"] = "cores"  # the pool keeps its threads; p is the cores they may run on
     return jax_curve
 
 
+def quota_cpus() -> int | None:
+    """The CPUs a cgroup v2 quota allows (cpu.max 'quota period'), rounded up; None without a quota."""
+    path = Path("/sys/fs/cgroup/cpu.max")
+    try:
+        quota, period = path.read_text().split()[:2]
+        return None if quota == "max" else -(-int(quota) // int(period))
+    except (OSError, ValueError):
+        return None
+
+
 def cpu_scaling(args, notes) -> list[dict]:
-    if min(lu.cores(), args.max_threads) < 2:
+    top = min(lu.cores(), args.max_threads)
+    quota = quota_cpus()
+    if quota is not None and quota < top:
+        notes.append(f"A CPU quota allows {quota} of the {lu.cores()} CPUs in the affinity mask: scaled to {quota}.")
+        top = quota
+    if top < 2:
         raise SystemExit(
-            f"record.py: this process may use {lu.cores()} CPU(s) and --max-threads is {args.max_threads}: a "
-            "scaling needs at least 2. On a cluster, ask for a whole node (Slurm: --exclusive, or "
-            "--cpus-per-task=16); nothing was written."
+            f"record.py: this process may use {top} CPU(s) (affinity, quota and --max-threads): a scaling needs "
+            "at least 2. On a cluster, ask for a whole node (Slurm: --exclusive, or --cpus-per-task=16); on a "
+            "GPU machine, --no-cpu records the GPU alone. Nothing was written."
         )
-    counts = thread_counts(min(lu.cores(), args.max_threads))
+    counts = thread_counts(top)
     print(f"CPU scaling on {', '.join(map(str, counts))} threads", flush=True)
     curves = [process_pool(args, counts, notes)]  # first: its workers start before other libraries' threads
     curves += [c for c in [blas_matmul(args, counts, notes)] if c] + numba_kernels(args, counts, notes)
@@ -467,7 +485,7 @@ def find_gpu(notes) -> dict | None:
     """The GPU PyTorch sees, described; None (with a note) where there is none."""
     try:
         import torch
-    except ImportError:
+    except Exception:  # missing, or broken CUDA libraries (an OSError)
         if lu._gpus_from_driver():
             raise SystemExit(
                 "record.py: the NVIDIA driver lists a GPU, but this Python has no PyTorch to use it; nothing was "
@@ -490,6 +508,10 @@ def find_gpu(notes) -> dict | None:
         "device_name": torch.cuda.get_device_name(0),
         "device_memory_bytes": int(props.total_memory),
         "compute_capability": f"{props.major}.{props.minor}",
+        "multiprocessors": int(props.multi_processor_count),
+        "mig_mode": _nvidia_smi("mig.mode.current"),
+        "max_sm_clock": _nvidia_smi("clocks.max.sm"),
+        "power_limit": _nvidia_smi("power.limit"),
         "driver_version": _nvidia_smi("driver_version"),
         "cuda_version": f"{torch.version.cuda} (the CUDA runtime PyTorch was built with)",
     }
@@ -671,8 +693,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     # JAX would otherwise reserve most of the GPU's memory when it starts, leaving too little for PyTorch.
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     notes: list[str] = []
+    load_at_start = os.getloadavg() if hasattr(os, "getloadavg") else None
+    gpu = None if args.no_gpu else find_gpu(notes)  # first: a broken GPU set-up stops before minutes of CPU work
     scaling = cpu_scaling(args, notes) if not args.no_cpu else []
-    gpu = None if args.no_gpu else find_gpu(notes)
     results = gpu_results(args, notes) if gpu else []
     data = {
         "format": lu.RECORD_FORMAT,
@@ -685,8 +708,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
             **{key: value for key, value in vars(args).items() if key != "output"},
             "timing": "CPU scaling: lecture_utils.compare, every thread count in the same shuffled rounds, the "
             "ratio to one thread with a 95 % distribution-free interval; GPU: lecture_utils.timeit, one warm-up "
-            "call (first_call_s), then repeated runs, each waiting for the GPU",
-            "XLA_PYTHON_CLIENT_PREALLOCATE": os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"),
+            "call (first_call_s: with compilation for the jit and torch.compile versions, which are timed before "
+            "their check; a warm call for the others, checked first), then repeated runs, each waiting for the GPU",
+            "environment": {
+                name: value
+                for name, value in sorted(os.environ.items())
+                if name.startswith(("OMP_", "OPENBLAS_", "MKL_", "NUMBA_", "XLA_", "JAX_", "CUDA_VISIBLE"))
+            },
+            "load_average_at_start": load_at_start,
+            "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "seconds_taken": round(time.perf_counter() - started, 1),
         },
         "notes": notes,
@@ -705,7 +735,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-threads", type=int, default=64, help="the largest thread count tried")
     parser.add_argument("--grid-n", type=int, default=2_000, help="grid points per axis (Numba and JAX)")
     parser.add_argument("--matmul-n", type=int, default=2_048, help="BLAS matrices are n x n")
-    parser.add_argument("--triad-n", type=int, default=0, help="triad elements (0: four times the last-level cache)")
+    parser.add_argument(
+        "--triad-n",
+        type=int,
+        default=0,
+        help="triad elements (0: each array four times all last-level caches together)",
+    )
     parser.add_argument("--jax-calls", type=int, default=10, help="JAX: calls per confinement to p cores")
     parser.add_argument("--tasks", type=int, default=64, help="process pool: tasks per call")
     parser.add_argument("--task-size", type=int, default=4_000, help="process pool: integers per task")

@@ -72,11 +72,37 @@ def test_efficiency_is_the_speedup_over_serial_per_thread(values):
 def test_recorded_scaling_is_shown_only_from_the_records(values):
     # The admonition below the scaling figure: the records of the prange grid maximum, labelled as recorded,
     # or one sentence saying there are none; the figure has a third panel exactly when there are some.
-    records = [r for r in lu.load_records(ROOT / "lectures" / "data") if lu.record_scaling(r, "numba_grid_max")]
+    def larger(record):  # this loop on this grid, from a machine with more threads than the build
+        curve = lu.record_scaling(record, "numba_grid_max")
+        return (
+            curve is not None and curve["size"] == {"N": values["grid-n"]} and curve["threads"][-1] > values["threads"]
+        )
+
+    records = [r for r in lu.load_records(ROOT / "lectures" / "data") if larger(r)]
     assert values["recorded-scaling-sentence"] == lu.recorded_scaling_sentence(
         "numba_grid_max", records, values["threads"]
     )
     assert values["fig-thread-scaling"].endswith(f"with {3 if records else 2} Axes>"), values["fig-thread-scaling"]
+
+
+def test_uneven_work_is_set_against_its_predictions(values):
+    # "... predicts P times ...; measured, <verdict>: its 95 % interval, L to H, holds the prediction [and 1 too:
+    # this run cannot tell them apart]" or "misses the prediction"; the same for paired against equal rows.
+    for sentence_key, verdict_key, predicted_key in [("equal-prediction-sentence", "equal-vs-serial", "equal-predicted"),
+                                                     ("paired-prediction-sentence", "paired-vs-default", "paired-predicted")]:  # fmt: skip
+        v, predicted, sentence = record(values, verdict_key), values[predicted_key], values[sentence_key]
+        assert sentence.startswith(f"its 95 % interval, {v['low']:.2f} to {v['high']:.2f},")
+        assert ("holds the prediction" in sentence) == (v["low"] <= predicted <= v["high"]), sentence
+        assert ("cannot tell them apart" in sentence) == (
+            v["low"] <= predicted <= v["high"] and v["low"] <= 1 <= v["high"]
+        ), sentence
+    assert values["paired-predicted"] == pytest.approx(values["share-default"] / values["share-paired"])
+
+
+def test_the_inner_loop_price_is_given_as_its_share_of_the_extra_time(values):
+    explained, sentence = values["inner-explained"], values["inner-explained-sentence"]
+    assert explained > 0 and sentence.startswith(f"which comes to {explained:.0f} % of the extra time")
+    assert ("this measurement does not say" in sentence) == (explained < 90)
 
 
 def test_efficiency_sentence_matches_its_interval(values):

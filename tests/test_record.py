@@ -160,6 +160,10 @@ def test_raw_samples_must_be_there_and_agree_with_the_summary():
         (lambda d: d["scaling"][0].update(points="x"), "points must be a list of objects"),
         (lambda d: d["results"][1].update(device="cuda"), "device must be 'cpu' or 'gpu'"),
         (lambda d: d["scaling"][0]["points"][1].update(busy_cores=-5), "busy_cores must be a number"),
+        (lambda d: d.pop("notes"), "notes (a list of strings"),
+        (lambda d: d.update(notes="one note"), "notes (a list of strings"),
+        (lambda d: d.update(command="python /home/me/record.py"), "command holds a local path"),
+        (lambda d: d["machine"].update(cpu_cores=2), "4 threads on a machine with 2 CPUs"),
     ],
 )
 def test_a_hand_edited_record_is_refused(edit, named):
@@ -198,6 +202,9 @@ def test_an_empty_record_another_format_and_a_bad_date_are_refused():
     data = synthetic()
     data["date_utc"] = "last Tuesday"
     with pytest.raises(ValueError, match="date_utc"):
+        check(data)
+    data["date_utc"] = "2000-01-01T00:00:00"
+    with pytest.raises(ValueError, match="no time zone"):
         check(data)
     with pytest.raises(ValueError, match="JSON object"):
         check([])
@@ -245,7 +252,7 @@ def test_recorded_scaling_plot_draws_each_record_and_the_build():
 
 def test_recorded_scaling_sentence_labels_records_and_says_when_there_are_none():
     none = lu.recorded_scaling_sentence("numba_grid_max", [], 2)
-    assert none.startswith("No record of a machine with more cores is at hand") and "this build's 2 threads" in none
+    assert none.startswith("No machine with more cores has been recorded") and "this build's 2 threads" in none
     one = lu.recorded_scaling_sentence("numba_grid_max", [synthetic()], 2)
     label = lu.record_label(synthetic(), gpu=False)
     assert one.startswith(f"Recorded by make record, not by this build, on {label} (UTC dates).")
@@ -259,7 +266,7 @@ def test_recorded_scaling_sentence_labels_records_and_says_when_there_are_none()
     bigger["scaling"][0]["points"].append(dict(bigger["scaling"][0]["points"][-1], threads=8))
     two = lu.recorded_scaling_sentence("numba_grid_max", [synthetic(), bigger], 2)
     assert f"On {lu.record_label(bigger, gpu=False)}, the record with the most threads, on 8 threads" in two
-    assert lu.recorded_scaling_sentence("blas_matmul", [synthetic()], 2).startswith("No record")
+    assert lu.recorded_scaling_sentence("blas_matmul", [synthetic()], 2).startswith("No machine with more cores")
     with pytest.raises(ValueError, match="build_threads"):
         lu.recorded_scaling_sentence("numba_grid_max", [], 0)
 
@@ -345,7 +352,7 @@ def test_the_jax_versions_wait_for_their_result_on_p_cores_and_free_them_after()
             self.seen = os.sched_getaffinity(0)
             return self
 
-    assert record.on_cores(1, Result)().seen == {min(everything)}
+    assert record.confined_calls(1, Result)().seen == {min(everything)}
     assert os.sched_getaffinity(0) == everything
 
 
@@ -356,6 +363,15 @@ def test_a_gpu_the_driver_lists_but_pytorch_cannot_use_stops_the_run(monkeypatch
     monkeypatch.setattr(lu, "_gpus_from_driver", lambda: ["NVIDIA Test GPU"])
     with pytest.raises(SystemExit, match="PyTorch sees no CUDA GPU.*--no-gpu"):
         record.find_gpu([])
+
+
+@pytest.mark.parametrize("text, cpus", [("max 100000", None), ("400000 100000", 4), ("150000 100000", 2)])
+def test_a_cgroup_quota_is_read_as_whole_cpus(monkeypatch, tmp_path, text, cpus):
+    quota = tmp_path / "cpu.max"
+    quota.write_text(text + "\n")
+    real_path = record.Path
+    monkeypatch.setattr(record, "Path", lambda p: quota if p == "/sys/fs/cgroup/cpu.max" else real_path(p))
+    assert record.quota_cpus() == cpus
 
 
 def test_one_cpu_is_refused_with_advice():
