@@ -87,12 +87,16 @@ def test_recorded_scaling_is_shown_only_from_the_records(values):
 
 def test_uneven_work_is_set_against_its_predictions(values):
     # "... predicts P times ...; measured, <verdict>: its 95 % interval, L to H, holds the prediction [and 1 too:
-    # this run cannot tell them apart]" or "misses the prediction"; the same for paired against equal rows.
+    # this run cannot tell them apart]", or lies above or below it; the same for paired against equal rows.
     for sentence_key, verdict_key, predicted_key in [("equal-prediction-sentence", "equal-vs-serial", "equal-predicted"),
                                                      ("paired-prediction-sentence", "paired-vs-default", "paired-predicted")]:  # fmt: skip
         v, predicted, sentence = record(values, verdict_key), values[predicted_key], values[sentence_key]
         assert sentence.startswith(f"its 95 % interval, {v['low']:.2f} to {v['high']:.2f},")
         assert ("holds the prediction" in sentence) == (v["low"] <= predicted <= v["high"]), sentence
+        if v["low"] > predicted:
+            assert sentence.endswith("lies above the prediction"), sentence
+        if v["high"] < predicted:
+            assert sentence.endswith("lies below the prediction"), sentence
         assert ("cannot tell them apart" in sentence) == (
             v["low"] <= predicted <= v["high"] and v["low"] <= 1 <= v["high"]
         ), sentence
@@ -103,6 +107,8 @@ def test_the_inner_loop_price_is_given_as_its_share_of_the_extra_time(values):
     explained, sentence = values["inner-explained"], values["inner-explained-sentence"]
     assert explained > 0 and sentence.startswith(f"which comes to {explained:.0f} % of the extra time")
     assert ("this measurement does not say" in sentence) == (explained < 90)
+    assert ("the price accounts for it" in sentence) == (90 <= explained <= 110)
+    assert ("overstates" in sentence) == (explained > 110)
 
 
 def test_efficiency_sentence_matches_its_interval(values):
@@ -224,7 +230,7 @@ def test_parallel_ufunc_pays_per_element(values):
     end = record(values, "parallel-ufunc-vs-serial")
     assert values["parallel-ufunc-vs-serial"] == end["phrase"]
     sentence = values["ufunc-end-sentence"]
-    assert sentence.startswith(f"which is why, in the first table, the parallel ufunc {end['phrase']}"), sentence
+    assert sentence.startswith(f"which is why the parallel ufunc {end['phrase']}"), sentence
     if end["verdict"] == "faster":
         assert sentence.endswith(", less than its threads gained over one thread")
         assert end["ratio"] < values["ufunc-threads-vs-one-ratio"]
