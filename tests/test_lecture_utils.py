@@ -711,7 +711,9 @@ def test_compare_calibrates_samples_to_last_long_enough():
     cmp = lu.compare({"a": python_work(), "b": python_work()}, sample_time=0.005, max_time=0.1)
     for t in cmp.timings:
         assert t.number > 1
-        assert t.minimum * t.number >= 0.004
+        # the typical sample lasts the calibrated time; the fastest may not (a CI run's calls sped up by half
+        # after calibration, leaving its fastest sample at 3.1 ms)
+        assert t.median * t.number >= 0.004
 
 
 def test_compare_passes_arguments_to_lambdas_and_closures():

@@ -219,9 +219,13 @@ def test_parallel_ufunc_pays_per_element(values):
     assert 0.5 < cos_extra / cheap_extra < 2
     # "... about {inner-predicted} [for the N broadcast calls], a small part of the difference"
     assert values["elements"] == f"{values['grid-n'] ** 2:,}"
-    # "The parallel gufunc ran ... as fast as its serial version"; "The threads do share that work"
+    # "The parallel gufunc ran ... as fast as its serial version"; "The threads do share that work" only where
+    # the parallel target's threads were measurably faster than its one thread (a CI build: no difference)
     assert record(values, "guvectorize-threads")["verdict"] == "faster"
-    assert record(values, "ufunc-threads-vs-one")["verdict"] == "faster"
+    shared = record(values, "ufunc-threads-vs-one")
+    sentence = values["ufunc-share-sentence"]
+    assert shared["phrase"] in sentence
+    assert sentence.startswith("The threads do share that work") == (shared["verdict"] == "faster"), sentence
     # "The serial @vectorize and @guvectorize versions came within X % of the serial loop"
     assert 0 <= values["serial-wrappers-within"] < 25
     # "while the parallel ufunc <verdict against the serial @vectorize>", and the later clause that repeats
