@@ -9,9 +9,6 @@ BUILD  := _build
 # The site's build command with its flags and environment, defined once in scripts/site_build.py
 # (warnings and failing cells fail the build; lecture_utils knows it runs inside the site build).
 SITE_BUILD := $(BIN)/python scripts/site_build.py
-# The HTML pages; on failure, the execution reports that name the failing lectures and cells.
-BUILD_PAGES = $(SITE_BUILD) . || { echo ""; echo "BUILD FAILED. Execution reports of failing lectures:"; \
-  ls $(BUILD)/html/reports/ 2>/dev/null || echo "  (none: see the Sphinx errors above)"; exit 1; }
 
 .PHONY: book lecture book-nosolutions test test-fast lint lint-fix browser env clean clean-cache bench-build check-determinism noise-threshold record record-wheels pdf
 
@@ -52,7 +49,7 @@ book: $(STAMP) $(MATHJAX)
 	@$(CACHE_KEY)
 	@# The status page describes this build's machine and load: read and executed by every build.
 	@touch lectures/status.md
-	@$(BUILD_PAGES)
+	@$(SITE_BUILD) .
 	@# Plain notebooks for download and Colab, from the same execution cache (_ext/notebooks.py).
 	$(SITE_BUILD) . --builder=custom --custom-builder=jupyter > $(BUILD)/jupyter.log 2>&1 \
 	  || { cat $(BUILD)/jupyter.log; echo "NOTEBOOK BUILD FAILED"; exit 1; }
@@ -66,7 +63,7 @@ lecture: $(STAMP) $(MATHJAX)
 	@if [ -z "$(filter $(NAME),$(LECTURE_NAMES))" ] || [ "$(words $(NAME))" != 1 ]; then \
 	  echo "usage: make lecture NAME=<lecture>, where <lecture> is one of: $(LECTURE_NAMES)"; exit 2; fi
 	@$(CACHE_KEY)
-	@$(BUILD_PAGES)
+	@$(SITE_BUILD) .
 	@tests="$(wildcard tests/test_$(NAME).py) $$($(BIN)/python -m pytest -q --collect-only tests/test_lectures.py | grep -F "[$(NAME)]")"; \
 	if [ -z "$$(echo $$tests)" ]; then echo "$(NAME) has no tests of its own and executes no code"; \
 	else $(BIN)/python -m pytest -m "not slow and not browser" $$tests; fi

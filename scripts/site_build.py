@@ -14,14 +14,19 @@ lectures see are the same everywhere:
 * ``LECTURES_BUILD_LOAD``: the load average when the build started, which the
   status page reports.
 
-SOURCE defaults to the repository root; the exit status is jupyter-book's.
+SOURCE defaults to the repository root; the exit status is jupyter-book's.  When the
+build fails, the last thing printed is each failing lecture's execution report
+(its file and the end of its traceback), so that the cause is at the end of a
+long log, where a CI summary shows it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +35,7 @@ import lecture_utils  # noqa: E402
 
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 FLAGS = ("--warningiserror", "--keep-going")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def environment() -> dict[str, str]:
@@ -50,13 +56,42 @@ def run(source: str | os.PathLike = ROOT, *options: str, **kwargs) -> subprocess
     return subprocess.run(command(source, *options), env=environment(), **kwargs)
 
 
+def failure_reports(source: str | os.PathLike, options: tuple[str, ...] | list[str], since: float) -> str:
+    """The execution reports that a build of ``source`` with ``options`` wrote after ``since`` (a time).
+
+    myst-nb writes one ``<lecture>.err.log`` per failing notebook under the HTML
+    output's ``reports`` folder; each is named with the last lines of its
+    traceback, which end with the exception (terminal colours removed).  Reports older than ``since`` are
+    from an earlier build and are left out.
+    """
+    output = Path(source)
+    for i, option in enumerate(options):
+        if option.startswith("--path-output="):
+            output = Path(option.split("=", 1)[1])
+        elif option == "--path-output" and i + 1 < len(options):
+            output = Path(options[i + 1])
+    folder = output / "_build" / "html" / "reports"
+    reports = sorted(f for f in folder.rglob("*.err.log") if f.stat().st_mtime >= since) if folder.is_dir() else []
+    if not reports:
+        return "BUILD FAILED: no lecture's cells failed; the Sphinx errors above say what did."
+    parts = ["BUILD FAILED. The lectures whose cells failed, with the end of each traceback:"]
+    for report in reports:
+        lines = ANSI.sub("", report.read_text(errors="replace")).rstrip().splitlines()
+        parts += ["", f"== {report.relative_to(folder)} ({report})", *lines[-12:]]
+    return "\n".join(parts)
+
+
 def main(argv: list[str]) -> int:
     source, options = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else (ROOT, argv)
+    start = time.time() - 1
     try:
-        return run(source, *options).returncode
+        returncode = run(source, *options).returncode
     except FileNotFoundError as error:
         print(f"site_build.py: {error}", file=sys.stderr)
         return 2
+    if returncode:
+        print("\n" + failure_reports(source, options, start), flush=True)
+    return returncode
 
 
 if __name__ == "__main__":

@@ -54,6 +54,23 @@ def test_site_build_refuses_a_folder_that_is_not_a_book(tmp_path):
         site_build.command(tmp_path)
 
 
+def test_failure_reports_names_this_builds_reports_only(tmp_path):
+    reports = tmp_path / "out" / "_build" / "html" / "reports" / "lectures"
+    reports.mkdir(parents=True)
+    old, new = reports / "old.err.log", reports / "new.err.log"
+    old.write_text("Traceback\nValueError: from an earlier build\n")
+    new.write_text("Traceback\n" + "frame\n" * 30 + "ValueError: this build\n")
+    import os
+
+    os.utime(old, (1000, 1000))
+    summary = site_build.failure_reports(tmp_path / "book", ["--path-output", str(tmp_path / "out")], since=2000)
+    assert "lectures/new.err.log" in summary and summary.endswith("ValueError: this build"), summary
+    assert "earlier build" not in summary and "old.err.log" not in summary
+    assert summary.count("frame") < 30  # the end of the traceback, not all of it
+    none = site_build.failure_reports(tmp_path / "book", [f"--path-output={tmp_path / 'out'}"], since=1e12)
+    assert "no lecture's cells failed" in none
+
+
 @pytest.mark.slow
 def test_failing_cell_fails_the_build_and_names_lecture_and_cell(tmp_path):
     body = "# Broken\n\n```{code-cell} ipython3\nx = 1\n```\n\n```{code-cell} ipython3\nraise RuntimeError('boom from cell two')\n```\n"
@@ -63,6 +80,9 @@ def test_failing_cell_fails_the_build_and_names_lecture_and_cell(tmp_path):
     assert "raise RuntimeError('boom from cell two')" in output  # the failing cell's source
     assert "RuntimeError: boom from cell two" in output
     assert list((tmp_path / "_build" / "html" / "reports").glob("*broken_lecture*.log")), "no execution report kept"
+    # What the Makefile's build prints last: the lecture's report and the exception that ended it.
+    summary = site_build.failure_reports(tmp_path, [], since=0)
+    assert "broken_lecture.err.log" in summary and "RuntimeError: boom from cell two" in summary, summary
 
 
 @pytest.mark.slow

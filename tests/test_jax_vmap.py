@@ -83,15 +83,22 @@ def test_lax_map_bounds_the_temporaries(values):
 
 
 def test_op_by_op_comparison(values):
-    # "Run op by op, the nested vmap version ran ... as fast as meshgrid run op by op": the saving the
-    # per-operation arithmetic divides must exist.
+    # "Run op by op, the nested vmap version <verdict against meshgrid run op by op>."
     record = values["vmap-op-verdict"]
     assert record["baseline"] == "meshgrid run op by op" and record["version"] == "nested vmap run op by op"
-    assert record["verdict"] == "faster", values["vmap-op"]
-    # "for each of the 4 full-size operations that meshgrid adds ... each of the 4 it runs" (jaxprs: 8 and 4)
+    assert values["vmap-op"] == record["phrase"]
+    # "... each of the 4 full-size operations meshgrid adds ... the 4 it runs" (jaxprs: 8 and 4)
     assert values["ops-saved"] + values["ops-kept"] == 8 and values["ops-kept"] == 4
-    # "the operations vmap saves are the cheap ones"
-    assert 0 < values["op-saved-vs-kept"] < 1
+    # The per-operation arithmetic divides a saving, so it is on the page only where vmap was measurably
+    # faster; there, "vmap saves the cheap operations": a saved one costs less than a kept one.  (A fixed
+    # "faster" failed a quiet CI build: the four cheap operations can vanish in the noise.)
+    sentence = values["op-cost-sentence"]
+    saving = record["verdict"] == "faster"
+    assert sentence.startswith("Per operation, the difference of the medians") == saving, sentence
+    assert sentence.startswith("This run leaves no saving") == (not saving), sentence
+    assert f"{values['ops-saved']} full-size operations meshgrid adds" in sentence
+    if saving:
+        assert 0 < values["op-saved-vs-kept"] < 1
     # "Compiled, with 2 full-size arrays left, the same meshgrid code ran ... as fast as meshgrid run op by op"
     record = values["mesh-jit-vs-op-verdict"]
     assert record["baseline"] == "meshgrid run op by op" and record["version"] == "meshgrid under jit"
