@@ -35,7 +35,7 @@ import lecture_utils  # noqa: E402
 
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 FLAGS = ("--warningiserror", "--keep-going")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")   # terminal control sequences (colours)
 
 
 def environment() -> dict[str, str]:
@@ -59,10 +59,11 @@ def run(source: str | os.PathLike = ROOT, *options: str, **kwargs) -> subprocess
 def failure_reports(source: str | os.PathLike, options: tuple[str, ...] | list[str], since: float) -> str:
     """The execution reports that a build of ``source`` with ``options`` wrote after ``since`` (a time).
 
-    myst-nb writes one ``<lecture>.err.log`` per failing notebook under the HTML
-    output's ``reports`` folder; each is named with the last lines of its
-    traceback, which end with the exception (terminal colours removed).  Reports older than ``since`` are
-    from an earlier build and are left out.
+    myst-nb writes one ``<lecture>.err.log`` per failing notebook under its
+    builder's output folder (``_build/html/reports``, ``_build/jupyter/reports``);
+    each report ends with its traceback, and is shown here by its last lines,
+    terminal colours removed.  Reports older than ``since`` are from an earlier
+    build and are left out.
     """
     output = Path(source)
     for i, option in enumerate(options):
@@ -70,14 +71,14 @@ def failure_reports(source: str | os.PathLike, options: tuple[str, ...] | list[s
             output = Path(option.split("=", 1)[1])
         elif option == "--path-output" and i + 1 < len(options):
             output = Path(options[i + 1])
-    folder = output / "_build" / "html" / "reports"
-    reports = sorted(f for f in folder.rglob("*.err.log") if f.stat().st_mtime >= since) if folder.is_dir() else []
+    build = output / "_build"
+    reports = sorted(f for f in build.glob("*/reports/**/*.err.log") if f.stat().st_mtime >= since)
     if not reports:
-        return "BUILD FAILED: no lecture's cells failed; the Sphinx errors above say what did."
+        return f"BUILD FAILED, with no execution report under {build}/*/reports: the errors above say why."
     parts = ["BUILD FAILED. The lectures whose cells failed, with the end of each traceback:"]
     for report in reports:
         lines = ANSI.sub("", report.read_text(errors="replace")).rstrip().splitlines()
-        parts += ["", f"== {report.relative_to(folder)} ({report})", *lines[-12:]]
+        parts += ["", f"== {report.relative_to(build)}", *lines[-12:]]
     return "\n".join(parts)
 
 

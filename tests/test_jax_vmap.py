@@ -86,19 +86,26 @@ def test_op_by_op_comparison(values):
     # "Run op by op, the nested vmap version <verdict against meshgrid run op by op>."
     record = values["vmap-op-verdict"]
     assert record["baseline"] == "meshgrid run op by op" and record["version"] == "nested vmap run op by op"
-    assert values["vmap-op"] == record["phrase"]
-    # "... each of the 4 full-size operations meshgrid adds ... the 4 it runs" (jaxprs: 8 and 4)
+    verdict = lu.Verdict.from_record(record)   # recomputed: the stored words are not trusted
+    assert values["vmap-op"] == verdict.phrase
+    # "... each of the 4 full-size operations meshgrid adds ... the 4 that the vmap version runs" (jaxprs: 8, 4)
     assert values["ops-saved"] + values["ops-kept"] == 8 and values["ops-kept"] == 4
-    # The per-operation arithmetic divides a saving, so it is on the page only where vmap was measurably
-    # faster; there, "vmap saves the cheap operations": a saved one costs less than a kept one.  (A fixed
-    # "faster" failed a quiet CI build: the four cheap operations can vanish in the noise.)
+    # The per-operation cost divides a saving, so it is on the page only where vmap was measurably faster;
+    # "saves the cheap operations" only where even the interval's upper end is below a shared operation's
+    # cost.  (A fixed "faster" failed a quiet CI build: the four cheap operations can vanish in the noise.)
     sentence = values["op-cost-sentence"]
-    saving = record["verdict"] == "faster"
-    assert sentence.startswith("Per operation, the difference of the medians") == saving, sentence
-    assert sentence.startswith("This run leaves no saving") == (not saving), sentence
     assert f"{values['ops-saved']} full-size operations meshgrid adds" in sentence
-    if saving:
-        assert 0 < values["op-saved-vs-kept"] < 1
+    branches = {
+        "faster": sentence.startswith("From that ratio, each of the"),
+        "no measurable difference": sentence.startswith("There is no saving here")
+        and f"at most about {verdict.within} %" in sentence,
+        "slower": sentence.startswith("Here the vmap version was the slower one"),
+    }
+    assert [v for v, shown in branches.items() if shown] == [verdict.verdict], sentence
+    if verdict.verdict == "faster":
+        cheap = values["op-saved-high-vs-kept"] < 1
+        assert sentence.endswith("vmap saves the cheap operations") == cheap, sentence
+        assert sentence.endswith("the saved ones are the cheaper") == (not cheap), sentence
     # "Compiled, with 2 full-size arrays left, the same meshgrid code ran ... as fast as meshgrid run op by op"
     record = values["mesh-jit-vs-op-verdict"]
     assert record["baseline"] == "meshgrid run op by op" and record["version"] == "meshgrid under jit"
@@ -161,11 +168,18 @@ def test_batching_small_problems(values):
     assert record["version"] == "one vmap'd call" and record["baseline"] == "one jitted call per problem"
     assert record["verdict"] == "faster", values["batch-vmap"]
     assert values["batch-size"] > 1
-    # "One call per problem cost x per problem, about the y of a jitted call with no arithmetic"
-    assert 0.5 <= values["batch-per-problem-seconds"] / values["sweep-fixed-seconds"] <= 2
-    # "each call's work overlaps the dispatch of the next (it kept B cores busy)"
-    if values["machine-cores"] > 1:
-        assert values["batch-loop-busy"] > 1.2, values["batch-loop-busy"]
+    # "One call per problem cost x per problem, against y for a jitted call with no arithmetic ...": the
+    # overlap is claimed only where the loop kept more than 1.2 cores busy, and "about one dispatch" only
+    # at no more than 2 empty calls per problem (a build beside other work measured 2.5 and 1.04 cores).
+    dispatches = values["batch-per-problem-seconds"] / values["sweep-fixed-seconds"]
+    assert values["batch-per-dispatch"] == pytest.approx(dispatches)
+    sentence = values["batch-dispatch-sentence"]
+    overlap = values["batch-loop-busy"] > 1.2
+    assert ("each call's work overlaps the dispatch of the next" in sentence) == overlap, sentence
+    assert ("but this run kept only" in sentence) == (not overlap), sentence
+    assert f"{values['batch-loop-busy']:.2f} cores busy" in sentence
+    assert ("about one dispatch" in sentence) == (dispatches <= 2), sentence
+    assert ("more than one dispatch per problem" in sentence) == (dispatches > 2), sentence
     # "It evaluates f at 65536 points, as many as the grid with n = 256 ... cost about what their values cost"
     assert values["batch-values"] == values["sweep-middle-n"] ** 2
     assert 0.5 <= values["batch-vmap-vs-middle"] <= 2
