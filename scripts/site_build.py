@@ -35,7 +35,7 @@ import lecture_utils  # noqa: E402
 
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 FLAGS = ("--warningiserror", "--keep-going")
-ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")   # terminal control sequences (colours)
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # terminal control sequences (colours)
 
 
 def environment() -> dict[str, str]:

@@ -86,7 +86,7 @@ def test_op_by_op_comparison(values):
     # "Run op by op, the nested vmap version <verdict against meshgrid run op by op>."
     record = values["vmap-op-verdict"]
     assert record["baseline"] == "meshgrid run op by op" and record["version"] == "nested vmap run op by op"
-    verdict = lu.Verdict.from_record(record)   # recomputed: the stored words are not trusted
+    verdict = lu.Verdict.from_record(record)  # recomputed: the stored words are not trusted
     assert values["vmap-op"] == verdict.phrase
     # "... each of the 4 full-size operations meshgrid adds ... the 4 that the vmap version runs" (jaxprs: 8, 4)
     assert values["ops-saved"] + values["ops-kept"] == 8 and values["ops-kept"] == 4
