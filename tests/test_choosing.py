@@ -66,10 +66,14 @@ def test_threads_are_isolated_against_the_same_code_on_one_thread(values):
     assert values["prange-ratio"] == pytest.approx(values["prange-vs-numpy-verdict"]["ratio"])
 
 
-def test_the_three_factors_multiply_to_about_the_whole(values):
-    # "The three factors multiply to about the whole: P against S x O x T."
+def test_the_three_factors_sentence_follows_their_product(values):
+    # "The three factors multiply to about the whole: P against S x O x T" only within a factor of 1.2;
+    # otherwise the page says by how much the product is off (a build beside other work measured 0.79).
     product = values["serial-ratio"] * values["prange1-vs-serial-ratio"] * values["threads-gain-ratio"]
-    assert 1 / 1.2 < values["prange-ratio"] / product < 1.2, (values["prange-ratio"], product)
+    off_by = max(values["prange-ratio"] / product, product / values["prange-ratio"])
+    sentence = values["factors-sentence"]
+    assert (sentence == "The three factors multiply to about the whole") == (off_by < 1.2), (sentence, off_by)
+    assert (f"off the whole by a factor of {off_by:.2f}" in sentence) == (off_by >= 1.2), (sentence, off_by)
 
 
 def test_jit_and_vmap_are_an_a_a_control(values):
