@@ -93,3 +93,17 @@ def test_the_build_job_has_time_for_every_lecture_at_its_limit(name):
     )
     cell_timeout = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
     assert LECTURE_SECONDS_LIMIT <= cell_timeout <= building[0]["timeout-minutes"] * 60
+
+
+def test_the_browser_marker_goes_to_browser_tests_only():
+    # `make test-fast` and `make lecture` deselect `browser`: a lecture test with its own fixture named `page`
+    # (test_site, test_profiling_scaling) must not be taken for one that drives Chromium.
+    files = ["tests/test_browser.py", "tests/test_site.py", "tests/test_profiling_scaling.py"]
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "browser", "-p", "no:cacheprovider", *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
+    marked = [line for line in collected.splitlines() if "::" in line]
+    assert marked and all(line.startswith("tests/test_browser.py::") for line in marked), collected
