@@ -29,13 +29,23 @@ def numbers(text):
 
 
 def test_checks_ran(lecture):
-    for name in ["profile", "vmap-memory", "same-program"]:
+    for name in ["vmap-memory", "same-program"]:
         lecture(LECTURE).checked(name)
 
 
-def test_profile_finds_the_loop(values):
-    # "The Python loop took X % of the run and the grid maximum Y %."
-    assert values["profile-loop-share"] > 50 > values["profile-grid-share"]
+def test_profile_names_the_larger_share_first(values):
+    # "The Python loop took X % of the run and the grid maximum Y %", in the order of this run's profile (the
+    # two have been 56/42 and 52/46 in quiet builds, from one profiled run).
+    loop, grid = values["profile-loop-share"], values["profile-grid-share"]
+    assert 0 < loop < 100 and 0 < grid < 100 and loop + grid <= 100
+    first = "The Python loop took" if loop > grid else "The grid maximum took"
+    assert values["profile-sentence"].startswith(first), values["profile-sentence"]
+    assert f"{loop:.0f} %" in values["profile-sentence"] and f"{grid:.0f} %" in values["profile-sentence"]
+    assert values["profile-hot"] == ("quadratic_map_python" if loop > grid else "grid_max_numpy")
+    # The decision guide: "... X % in one Python loop, Y % in the grid maximum and Z % in everything else:
+    # only those two could matter."
+    assert values["profile-rest-share"] == pytest.approx(100 - loop - grid)
+    assert values["profile-rest-share"] < 10
 
 
 def test_cross_check_with_hardware_limits(lecture, values):
