@@ -4,7 +4,6 @@ Each test builds a one-page book with this repo's _config.yml, in a temporary
 folder, with the site's own build command (scripts/site_build.py).
 """
 
-import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,6 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "scripts"))
 import site_build  # noqa: E402
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 HEADER = """---
 jupytext:
   text_representation:
@@ -36,7 +34,7 @@ def build_one_page(tmp_path, name, body):
     (tmp_path / "_toc.yml").write_text(f"format: jb-book\nroot: {name}\n")
     (tmp_path / f"{name}.md").write_text(HEADER + body)
     result = site_build.run(tmp_path, capture_output=True, text=True, timeout=300)
-    return result.returncode, ANSI.sub("", result.stdout + result.stderr)
+    return result.returncode, site_build.ANSI.sub("", result.stdout + result.stderr)
 
 
 def test_every_build_in_the_makefile_uses_the_one_build_command():
